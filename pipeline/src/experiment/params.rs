@@ -1,0 +1,173 @@
+//! Resolved stage parameters: the typed form of `StageSpec::params` for each
+//! ML stage kind. The experiment expansion serializes these into the spec
+//! (and so into the fingerprint); the `stages` crate deserializes them back.
+//! Every default is filled in here, so an explicit default and an omitted key
+//! give the same fingerprint.
+
+use serde::{Deserialize, Serialize};
+
+/// On-disk format of a dataset source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetFormat {
+    /// One folder per class (the built-in brain MRI set resolves to this).
+    Imagefolder,
+    /// MedMNIST `.npz` (`train_images`, `train_labels`, `val_*`, `test_*`).
+    Medmnist,
+    /// IDX files (`*-images-idx3-ubyte.gz`, `*-labels-idx1-ubyte.gz`).
+    Idx,
+}
+
+/// `prepare` stage parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetParams {
+    pub name: String,
+    pub format: DatasetFormat,
+    /// Side of the square images after resizing.
+    pub image_size: u32,
+    /// 1 = grayscale, 3 = RGB.
+    pub channels: u32,
+    /// Fractions of the deduplicated pool held out for validation and test
+    /// (ignored for the parts a source already splits).
+    pub val_fraction: f64,
+    pub test_fraction: f64,
+    /// Seed of the stratified split (fixed across model seeds).
+    pub split_seed: u64,
+    /// ImageFolder only: sub-folders holding a pre-made train / test split
+    /// (e.g. `Training` / `Testing`); `None` = one pool, split here.
+    pub train_dir: Option<String>,
+    pub test_dir: Option<String>,
+    /// Skip unreadable images (counted in the manifest) instead of failing.
+    pub skip_corrupt: bool,
+    /// Keep at most this many images per class and split (stratified, seeded).
+    pub max_per_class: Option<u32>,
+}
+
+/// Model architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// VGG-style: `depth` blocks of conv3x3-BN-ReLU(-maxpool), GAP, linear.
+    Cnn,
+    Resnet18,
+    Densenet121,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelParams {
+    pub arch: Arch,
+    /// Conv blocks (CNN only; the student sweep axis).
+    pub depth: u32,
+    /// Channels of the first block; doubled every block up to `max_width`.
+    pub width: u32,
+    pub max_width: u32,
+    pub dropout: f64,
+    /// Optional pretrained weights (its content hash is an input of the stage).
+    pub weights: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    None,
+    Plateau,
+    Cosine,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainParams {
+    pub epochs: u32,
+    pub batch_size: u32,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub schedule: Schedule,
+    /// Reduce-on-plateau: epochs without validation improvement, and factor.
+    pub plateau_patience: u32,
+    pub plateau_factor: f64,
+    /// Random flips and small shifts on training batches.
+    pub augment: bool,
+    pub seed: u64,
+    /// `auto` | `cpu` | `cuda`.
+    pub device: String,
+}
+
+/// `teacher` stage parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeacherParams {
+    pub model: ModelParams,
+    pub train: TrainParams,
+}
+
+/// Hinton distillation settings; absent for the no-distillation control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistillParams {
+    pub temperature: f64,
+    /// Weight of the soft (KL) term; `1 - alpha` weighs the hard-label CE.
+    pub alpha: f64,
+}
+
+/// `student` stage parameters. `distill = None` is the alpha = 0 control: it
+/// has neither a temperature nor a teacher upstream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudentParams {
+    pub model: ModelParams,
+    pub train: TrainParams,
+    pub distill: Option<DistillParams>,
+}
+
+/// `evaluate` stage parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalParams {
+    pub latency_warmup: u32,
+    pub latency_repeats: u32,
+    pub device: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExplainMethod {
+    FeatureMaps,
+    Gradcam,
+    ExpectedGradients,
+}
+
+/// `explain` stage parameters: overlays, faithfulness and agreement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainParams {
+    pub methods: Vec<ExplainMethod>,
+    /// Test images explained (a seeded sample, the same for every model).
+    pub images: u32,
+    pub sample_seed: u64,
+    /// Grad-CAM layer index (negative counts from the last conv layer).
+    pub gradcam_layer: i32,
+    pub eg_samples: u32,
+    pub eg_background: u32,
+    /// Steps of the deletion / insertion curves.
+    pub deletion_steps: u32,
+    pub device: String,
+}
+
+/// `timing` stage parameters: explanation cost per image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingParams {
+    pub methods: Vec<ExplainMethod>,
+    pub images: u32,
+    pub sample_seed: u64,
+    pub gradcam_layer: i32,
+    pub eg_samples: u32,
+    pub eg_background: u32,
+    pub warmup: u32,
+    pub repeats: u32,
+    /// libtorch threads while timing (recorded with the numbers).
+    pub threads: u32,
+    pub device: String,
+}

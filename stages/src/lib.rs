@@ -1,0 +1,15 @@
+//! kdpipe's ML stages (tch): data preparation, teacher and student models,
+//! training with Hinton distillation, evaluation and explanations. Each stage
+//! kind is a function `fn(&StageContext) -> Result<StageReport, StageFailure>`
+//! dispatched by [`run_stage`].
+
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod eval;
+pub mod explain;
+pub mod models;
+pub mod registry;
+pub mod train;
+
+pub use registry::{code_versions, run_stage};
