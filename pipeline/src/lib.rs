@@ -9,6 +9,7 @@ pub mod experiment;
 pub mod fingerprint;
 pub mod graph;
 pub mod hashing;
+pub mod kinds;
 pub mod plan;
 pub mod scheduler;
 pub mod spec;
