@@ -5,6 +5,7 @@
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod exec_stage;
 pub mod experiment;
 pub mod fingerprint;
 pub mod graph;

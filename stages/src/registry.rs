@@ -10,5 +10,8 @@ pub fn code_versions() -> BTreeMap<&'static str, u32> {
 
 /// Runs one ML stage.
 pub fn run_stage(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
-    Err(StageFailure::new(format!("unknown stage kind `{}`", ctx.spec.kind)))
+    Err(StageFailure::new(format!(
+        "unknown stage kind `{}`",
+        ctx.spec.kind
+    )))
 }

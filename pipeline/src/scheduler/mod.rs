@@ -58,3 +58,9 @@ pub trait Executor {
     /// Cancels every job still running (Ctrl-C, or stop after a failure).
     fn cancel_all(&mut self);
 }
+
+pub mod local;
+mod run;
+
+pub use local::LocalExecutor;
+pub use run::{run, RunOptions, RunSummary, StageFailed};
