@@ -277,3 +277,43 @@ fn bad_partition_is_rejected_with_slurms_message() {
     assert!(message.contains("invalid partition"), "{message}");
     assert!(ex.active_jobs().is_empty());
 }
+
+/// Per-job overhead of the Slurm executor: sequential trivial jobs, each
+/// submitted only after the previous one was seen done (as a chain of
+/// dependent stages would be). Run with `--ignored --nocapture`.
+#[test]
+#[ignore = "timing, not a check; run by hand for BENCHMARKS.md"]
+fn round_trip_latency_of_trivial_jobs() {
+    if !slurm_or_skip("round_trip_latency_of_trivial_jobs") {
+        return;
+    }
+    let f = fixture();
+    let mut ex = SlurmExecutor::new(SlurmConfig::new(&f.exe, &f.store));
+    let mut times = Vec::new();
+    for seed in 100..110 {
+        let s = spec(&format!("toy/lat{seed}"), seed);
+        let fp = s.fingerprint();
+        let t = Instant::now();
+        let job = ex
+            .launch(&s, &fp, 1, &f.store.join(format!("{seed}.log")))
+            .expect("sbatch");
+        let submit = t.elapsed();
+        let (done, _) = wait_all(&mut ex, std::slice::from_ref(&job), Duration::from_secs(30));
+        assert_eq!(done[0].1, JobOutcome::Published);
+        times.push((submit, t.elapsed()));
+    }
+    times.sort_by_key(|t| t.1);
+    let total: Vec<f64> = times.iter().map(|t| t.1.as_secs_f64()).collect();
+    let submit: Vec<f64> = times.iter().map(|t| t.0.as_secs_f64()).collect();
+    eprintln!(
+        "slurm round trip of a trivial stage: median {:.3} s, min {:.3} s, max {:.3} s; sbatch alone median {:.3} s",
+        total[total.len() / 2],
+        total[0],
+        total[total.len() - 1],
+        {
+            let mut s = submit.clone();
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        }
+    );
+}

@@ -48,6 +48,13 @@ const JOB_SCRIPT: &str = "#!/bin/sh\n# Written by kdpipe: runs `kdpipe exec-stag
 const POLL_MIN: Duration = Duration::from_millis(100);
 const POLL_MAX: Duration = Duration::from_secs(2);
 
+/// Tries of one `sbatch` that fails for a transient reason (a busy
+/// controller), waiting 1, 2, 4, ... s in between.
+const SBATCH_TRIES: u32 = 5;
+
+/// Growth of the wait between two `squeue` calls while nothing finishes.
+const POLL_GROWTH: f64 = 1.5;
+
 /// `squeue` failures in a row (a busy or restarting controller) before
 /// `poll` gives up with an error.
 const MAX_QUERY_FAILURES: u32 = 30;
@@ -395,12 +402,26 @@ impl Executor for SlurmExecutor {
             name: spec.name.clone(),
             reason,
         };
-        let out = run(Command::new(&self.config.commands.sbatch).args(&args)).map_err(|e| {
-            launch_error(format!(
-                "cannot run `{}`: {e}",
-                self.config.commands.sbatch.display()
-            ))
-        })?;
+        let mut tries = 0;
+        let out = loop {
+            let out = run(Command::new(&self.config.commands.sbatch).args(&args)).map_err(|e| {
+                launch_error(format!(
+                    "cannot run `{}`: {e}",
+                    self.config.commands.sbatch.display()
+                ))
+            })?;
+            tries += 1;
+            if out.status.success() || tries >= SBATCH_TRIES || !is_transient(&out) {
+                break out;
+            }
+            let wait = Duration::from_secs(1 << (tries - 1));
+            tracing::warn!(
+                "sbatch for stage `{}` failed ({}); retrying in {wait:?}",
+                spec.name,
+                stderr_text(&out)
+            );
+            std::thread::sleep(wait);
+        };
         if !out.status.success() {
             return Err(launch_error(format!(
                 "sbatch failed ({}): {}",
@@ -442,7 +463,7 @@ impl Executor for SlurmExecutor {
                 self.interval = if finished {
                     POLL_MIN
                 } else {
-                    (self.interval * 2).min(POLL_MAX)
+                    self.interval.mul_f64(POLL_GROWTH).min(POLL_MAX)
                 };
                 self.next_query = Instant::now() + self.interval;
                 if !updates.is_empty() {
@@ -669,6 +690,20 @@ fn stderr_text(out: &Output) -> String {
     } else {
         text
     }
+}
+
+/// Errors after which the same `sbatch` may succeed: the controller is busy,
+/// restarting, or at its job limit for now.
+fn is_transient(out: &Output) -> bool {
+    let text = String::from_utf8_lossy(&out.stderr);
+    [
+        "Socket timed out",
+        "Resource temporarily unavailable",
+        "temporarily unable to accept job",
+        "Unable to contact slurm controller",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
 
 /// `squeue`/`scontrol` say this for a job id the controller no longer has.
