@@ -692,12 +692,14 @@ fn stderr_text(out: &Output) -> String {
     }
 }
 
-/// Errors after which the same `sbatch` may succeed: the controller is busy,
-/// restarting, or at its job limit for now.
+/// Errors after which the same `sbatch` may succeed and that say the job was
+/// not queued: the controller is at its job limit for now, or unreachable.
+/// Not "Socket timed out": the controller may have queued the job anyway,
+/// and a retry would submit it twice (harmless for the store, thanks to the
+/// stage lock, but the first job would not be tracked or cancelled).
 fn is_transient(out: &Output) -> bool {
     let text = String::from_utf8_lossy(&out.stderr);
     [
-        "Socket timed out",
         "Resource temporarily unavailable",
         "temporarily unable to accept job",
         "Unable to contact slurm controller",
