@@ -5,6 +5,8 @@
 //! `slurm` (one `sbatch` job per ready stage). The scheduler, fingerprints,
 //! store and events are the same for both.
 
+pub mod slurm;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
