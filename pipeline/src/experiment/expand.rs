@@ -21,11 +21,15 @@ use super::error::ExperimentError;
 use super::inputs;
 use super::params::*;
 use super::resolved::*;
-use crate::fingerprint::Fingerprint;
+use sha2::{Digest, Sha256};
+
+use crate::fingerprint::{Fingerprint, STORE_SCHEMA_VERSION};
 use crate::spec::{Resources, StageSpec};
 
 /// Stage kinds of a KD study (each needs a code version).
-pub const KD_KINDS: &[&str] = &["prepare", "teacher", "student", "evaluate", "explain", "timing"];
+pub const KD_KINDS: &[&str] = &[
+    "prepare", "teacher", "student", "evaluate", "explain", "timing",
+];
 /// Stage kinds of a toy experiment.
 pub const TOY_KINDS: &[&str] = &["toy.gen", "toy.square", "toy.sum"];
 
@@ -44,7 +48,10 @@ pub struct ExpandContext<'a> {
 }
 
 /// Expands `exp` into stage specs: deduped by fingerprint, upstream first.
-pub fn expand(exp: &Experiment, ctx: &mut ExpandContext<'_>) -> Result<Vec<StageSpec>, ExperimentError> {
+pub fn expand(
+    exp: &Experiment,
+    ctx: &mut ExpandContext<'_>,
+) -> Result<Vec<StageSpec>, ExperimentError> {
     match &exp.study {
         Study::Kd(kd) => expand_kd(exp, kd, ctx),
         Study::Toy(toy) => super::toy::expand_toy(exp, toy, ctx),
@@ -68,7 +75,7 @@ impl Specs {
     /// Adds `spec` unless a spec with its fingerprint is already in; returns
     /// the fingerprint either way.
     pub(crate) fn push(&mut self, spec: StageSpec) -> Fingerprint {
-        let fp = spec.fingerprint();
+        let fp = fingerprint(&spec);
         if self.seen.insert(fp.clone()) {
             self.specs.push(spec);
         }
@@ -76,11 +83,46 @@ impl Specs {
     }
 }
 
+/// `spec.fingerprint()` without cloning the spec's maps: the same canonical
+/// encoding of [`crate::fingerprint::FingerprintInputs`], field for field,
+/// from borrowed data (a test checks both agree on every spec).
+pub(crate) fn fingerprint(spec: &StageSpec) -> Fingerprint {
+    #[derive(Serialize)]
+    struct Borrowed<'a> {
+        schema: u32,
+        kind: &'a str,
+        code_version: u32,
+        params: &'a BTreeMap<String, Value>,
+        upstream: &'a BTreeMap<String, Fingerprint>,
+        inputs: &'a BTreeMap<String, String>,
+    }
+    let bytes = serde_json::to_vec(&Borrowed {
+        schema: STORE_SCHEMA_VERSION,
+        kind: &spec.kind,
+        code_version: spec.code_version,
+        params: &spec.params,
+        upstream: &spec.upstream,
+        inputs: &spec.inputs,
+    })
+    .unwrap_or_default();
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    Fingerprint::parse(&hex).unwrap_or_else(|| spec.fingerprint())
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 pub(crate) fn code_version(ctx: &ExpandContext<'_>, kind: &str) -> Result<u32, ExperimentError> {
     ctx.code_versions
         .get(kind)
         .copied()
-        .ok_or_else(|| ExperimentError::CodeVersionMissing { kind: kind.to_owned() })
+        .ok_or_else(|| ExperimentError::CodeVersionMissing {
+            kind: kind.to_owned(),
+        })
 }
 
 /// A params struct as the spec's key-sorted map.
@@ -130,11 +172,19 @@ struct Weights {
     hash: String,
 }
 
-fn expand_kd(exp: &Experiment, kd: &KdStudy, ctx: &mut ExpandContext<'_>) -> Result<Vec<StageSpec>, ExperimentError> {
+fn expand_kd(
+    exp: &Experiment,
+    kd: &KdStudy,
+    ctx: &mut ExpandContext<'_>,
+) -> Result<Vec<StageSpec>, ExperimentError> {
     let device = match (kd.device, ctx.cuda_available) {
         (Device::Auto | Device::Cuda, true) => "cuda",
         (Device::Auto | Device::Cpu, _) => "cpu",
-        (Device::Cuda, false) => return Err(ExperimentError::CudaUnavailable { path: exp.path.clone() }),
+        (Device::Cuda, false) => {
+            return Err(ExperimentError::CudaUnavailable {
+                path: exp.path.clone(),
+            })
+        }
     };
     let gpu = u32::from(device == "cuda");
     let v = Versions {
@@ -210,28 +260,38 @@ fn expand_kd(exp: &Experiment, kd: &KdStudy, ctx: &mut ExpandContext<'_>) -> Res
                 DatasetSource::Builtin { name } => {
                     let p = builtin_path(&ctx.builtin_root, name);
                     if !p.is_dir() {
-                        return Err(ExperimentError::BuiltinMissing { name: name.clone(), path: p });
+                        return Err(ExperimentError::BuiltinMissing {
+                            name: name.clone(),
+                            path: p,
+                        });
                     }
                     (p, DatasetFormat::Imagefolder)
                 }
                 DatasetSource::Path { format, path } => (path.clone(), *format),
             };
-            let subdirs = ds.params.train_dir.as_deref().zip(ds.params.test_dir.as_deref());
-            let files = inputs::list(format, &root, subdirs).map_err(|(path, message)| ExperimentError::Input {
-                dataset: dsn.clone(),
-                path,
-                message,
+            let subdirs = ds
+                .params
+                .train_dir
+                .as_deref()
+                .zip(ds.params.test_dir.as_deref());
+            let files = inputs::list(format, &root, subdirs).map_err(|(path, message)| {
+                ExperimentError::Input {
+                    dataset: dsn.clone(),
+                    path,
+                    message,
+                }
             })?;
             for key in files.keys {
                 let path = files.root.join(&key);
                 let hash = match hashes.get(&path) {
                     Some(h) => h.clone(),
                     None => {
-                        let h = (ctx.hash_file)(&path).map_err(|message| ExperimentError::Input {
-                            dataset: dsn.clone(),
-                            path: path.clone(),
-                            message,
-                        })?;
+                        let h =
+                            (ctx.hash_file)(&path).map_err(|message| ExperimentError::Input {
+                                dataset: dsn.clone(),
+                                path: path.clone(),
+                                message,
+                            })?;
                         hashes.insert(path, h.clone());
                         h
                     }
@@ -260,7 +320,13 @@ fn expand_kd(exp: &Experiment, kd: &KdStudy, ctx: &mut ExpandContext<'_>) -> Res
                 model: teacher_model.clone(),
                 train: train(&kd.teacher.train),
             });
-            let mut t = model_spec(tname.clone(), "teacher", v.teacher, params, &teacher_weights);
+            let mut t = model_spec(
+                tname.clone(),
+                "teacher",
+                v.teacher,
+                params,
+                &teacher_weights,
+            );
             t.upstream.insert("data".into(), data.clone());
             let teacher = out.push(t);
             let teacher_explain = downstream(&mut out, &v, &down, &tname, &data, &teacher, None);
@@ -277,13 +343,22 @@ fn expand_kd(exp: &Experiment, kd: &KdStudy, ctx: &mut ExpandContext<'_>) -> Res
                         train: student_train.clone(),
                         distill,
                     });
-                    let mut s = model_spec(name.clone(), "student", v.student, params, &student_weights);
+                    let mut s =
+                        model_spec(name.clone(), "student", v.student, params, &student_weights);
                     s.upstream.insert("data".into(), data.clone());
                     if with_teacher {
                         s.upstream.insert("teacher".into(), teacher.clone());
                     }
                     let fp = out.push(s);
-                    downstream(&mut out, &v, &down, &name, &data, &fp, teacher_explain.as_ref());
+                    downstream(
+                        &mut out,
+                        &v,
+                        &down,
+                        &name,
+                        &data,
+                        &fp,
+                        teacher_explain.as_ref(),
+                    );
                 };
                 student("control".into(), None);
                 for &temperature in &kd.sweep.temperature {
@@ -300,8 +375,13 @@ fn expand_kd(exp: &Experiment, kd: &KdStudy, ctx: &mut ExpandContext<'_>) -> Res
     Ok(out.specs)
 }
 
-fn weights(m: &ModelConfig, ctx: &mut ExpandContext<'_>) -> Result<Option<Weights>, ExperimentError> {
-    let Some(path) = &m.weights else { return Ok(None) };
+fn weights(
+    m: &ModelConfig,
+    ctx: &mut ExpandContext<'_>,
+) -> Result<Option<Weights>, ExperimentError> {
+    let Some(path) = &m.weights else {
+        return Ok(None);
+    };
     let hash = (ctx.hash_file)(path).map_err(|message| ExperimentError::Input {
         dataset: "(model weights)".into(),
         path: path.clone(),
@@ -337,9 +417,19 @@ fn downstream(
         s.resources.gpu = d.gpu;
         s
     };
-    out.push(base(format!("evaluate/{model_name}"), "evaluate", v.evaluate, &d.eval));
+    out.push(base(
+        format!("evaluate/{model_name}"),
+        "evaluate",
+        v.evaluate,
+        &d.eval,
+    ));
     let (explain, timing) = d.explain.as_ref()?;
-    let mut e = base(format!("explain/{model_name}"), "explain", v.explain, explain);
+    let mut e = base(
+        format!("explain/{model_name}"),
+        "explain",
+        v.explain,
+        explain,
+    );
     if let Some(te) = teacher_explain {
         e.upstream.insert("teacher_explain".into(), te.clone());
     }

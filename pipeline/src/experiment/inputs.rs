@@ -74,7 +74,10 @@ pub(crate) fn list(
                 } else if path.join(base).is_file() {
                     keys.push((*base).to_owned());
                 } else {
-                    return Err((path.join(base), "idx file missing (also looked for .gz)".into()));
+                    return Err((
+                        path.join(base),
+                        "idx file missing (also looked for .gz)".into(),
+                    ));
                 }
             }
             keys.sort_unstable();
@@ -91,11 +94,8 @@ fn is_hidden(name: &str) -> bool {
 }
 
 fn is_image(name: &str) -> bool {
-    name.rsplit_once('.').is_some_and(|(_, ext)| {
-        IMAGE_EXTENSIONS
-            .iter()
-            .any(|e| e.eq_ignore_ascii_case(ext))
-    })
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
 }
 
 /// Every image file under `dir`, as keys relative to `root`, hidden files
@@ -118,7 +118,9 @@ fn walk_images(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), (P
             if meta.is_dir() {
                 stack.push(p);
             } else if meta.is_file() && is_image(name) {
-                let rel = p.strip_prefix(root).map_err(|e| (p.clone(), e.to_string()))?;
+                let rel = p
+                    .strip_prefix(root)
+                    .map_err(|e| (p.clone(), e.to_string()))?;
                 let key: Vec<&str> = rel
                     .components()
                     .filter_map(|c| c.as_os_str().to_str())

@@ -83,7 +83,11 @@ fn first_line(s: &str) -> String {
 
 fn deserialize<T: DeserializeOwned>(path: &Path, doc: &Doc<'_>) -> Result<T, ExperimentError> {
     toml::from_str::<T>(doc.text).map_err(|e| {
-        let message = e.message().trim().to_owned();
+        let message = e
+            .message()
+            .trim()
+            .replace("expected i64", "expected an integer")
+            .replace("expected f64", "expected a number");
         let Some(span) = e.span() else {
             return ExperimentError::Schema {
                 path: path.to_path_buf(),
@@ -95,7 +99,12 @@ fn deserialize<T: DeserializeOwned>(path: &Path, doc: &Doc<'_>) -> Result<T, Exp
         if let Some(rest) = message.strip_prefix("unknown field ") {
             // serde: "unknown field `k`, expected one of `a`, `b`" (or
             // "expected `a`", "expected `a` or `b`", "there are no fields").
-            let quoted: Vec<String> = rest.split('`').skip(1).step_by(2).map(str::to_owned).collect();
+            let quoted: Vec<String> = rest
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect();
             if let Some((key, allowed)) = quoted.split_first() {
                 let table = key_path
                     .as_ref()

@@ -22,3 +22,6 @@ pub use expand::{expand, ExpandContext, KD_KINDS, TOY_KINDS};
 pub use generate::{generate_large_toml, large_kd_stage_count};
 pub use load::{load, load_str};
 pub use resolved::*;
+
+#[cfg(test)]
+mod tests;

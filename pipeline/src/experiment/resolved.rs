@@ -66,7 +66,10 @@ pub enum DatasetSource {
     Builtin { name: String },
     /// `format` + `path`, the path resolved against the experiment's folder
     /// and checked to exist.
-    Path { format: DatasetFormat, path: PathBuf },
+    Path {
+        format: DatasetFormat,
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

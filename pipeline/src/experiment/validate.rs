@@ -101,7 +101,7 @@ impl<'d> Checker<'d> {
                 self.report(path, None, "missing: this key is required");
                 String::new()
             }
-            Some(s) if s.is_empty() => {
+            Some("") => {
                 self.report(path, None, "must not be empty");
                 String::new()
             }
@@ -146,7 +146,10 @@ impl<'d> Checker<'d> {
             .choice(
                 &base.key("kind"),
                 &e.kind,
-                &[("local", ExecutorKind::Local), ("slurm", ExecutorKind::Slurm)],
+                &[
+                    ("local", ExecutorKind::Local),
+                    ("slurm", ExecutorKind::Slurm),
+                ],
             )
             .unwrap_or(ExecutorKind::Local);
         let mut text = |key: &str, v: &Option<String>, extra: fn(&str) -> bool, must: &str| {
@@ -166,7 +169,10 @@ impl<'d> Checker<'d> {
             time: text(
                 "time",
                 &e.time,
-                |s| s.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '-'),
+                |s| {
+                    s.chars()
+                        .all(|c| c.is_ascii_digit() || c == ':' || c == '-')
+                },
                 "must be a slurm time limit such as \"30\", \"1:00:00\" or \"1-00:00:00\"",
             ),
             gres: text("gres", &e.gres, any, plain),
@@ -182,7 +188,11 @@ pub(crate) fn base_dir(path: &Path) -> PathBuf {
     }
 }
 
-pub(crate) fn validate_kd(path: &Path, doc: &Doc<'_>, f: KdFile) -> Result<Experiment, Vec<Problem>> {
+pub(crate) fn validate_kd(
+    path: &Path,
+    doc: &Doc<'_>,
+    f: KdFile,
+) -> Result<Experiment, Vec<Problem>> {
     let mut c = Checker::new(doc);
     let root = KeyPath::default();
     let base = base_dir(path);
@@ -204,7 +214,11 @@ pub(crate) fn validate_kd(path: &Path, doc: &Doc<'_>, f: KdFile) -> Result<Exper
         let p = root.key("dataset").index(i);
         let ds_name = c.name(&p.key("name"), d.name.as_deref());
         if !ds_name.is_empty() && !names.insert(ds_name.clone()) {
-            c.report(&p.key("name"), None, format!("duplicate dataset name `{ds_name}`"));
+            c.report(
+                &p.key("name"),
+                None,
+                format!("duplicate dataset name `{ds_name}`"),
+            );
         }
         if let Some(ds) = dataset(&mut c, &p, &base, ds_name, d) {
             datasets.push(ds);
@@ -276,7 +290,11 @@ pub(crate) fn validate_kd(path: &Path, doc: &Doc<'_>, f: KdFile) -> Result<Exper
         .choice(
             &root.key("run").key("device"),
             &f.run.device,
-            &[("auto", Device::Auto), ("cpu", Device::Cpu), ("cuda", Device::Cuda)],
+            &[
+                ("auto", Device::Auto),
+                ("cpu", Device::Cpu),
+                ("cuda", Device::Cuda),
+            ],
         )
         .unwrap_or(Device::Auto);
 
@@ -315,7 +333,9 @@ fn dataset(
     ];
     let source = match (&d.source, &d.format, &d.path) {
         (Some(src), None, None) => match src.strip_prefix("builtin:") {
-            Some(b) if builtin::KNOWN.contains(&b) => Some(DatasetSource::Builtin { name: b.to_owned() }),
+            Some(b) if builtin::KNOWN.contains(&b) => {
+                Some(DatasetSource::Builtin { name: b.to_owned() })
+            }
             _ => {
                 c.report(
                     &p.key("source"),
@@ -350,14 +370,27 @@ fn dataset(
                     None
                 }
                 (Some(DatasetFormat::Medmnist), Ok(m)) if !m.is_file() => {
-                    c.report(&p.key("path"), None, "a medmnist dataset must be an .npz file");
-                    None
-                }
-                (Some(f @ (DatasetFormat::Imagefolder | DatasetFormat::Idx)), Ok(m)) if !m.is_dir() => {
                     c.report(
                         &p.key("path"),
                         None,
-                        format!("an {} dataset must be a folder", if f == DatasetFormat::Idx { "idx" } else { "imagefolder" }),
+                        "a medmnist dataset must be an .npz file",
+                    );
+                    None
+                }
+                (Some(f @ (DatasetFormat::Imagefolder | DatasetFormat::Idx)), Ok(m))
+                    if !m.is_dir() =>
+                {
+                    c.report(
+                        &p.key("path"),
+                        None,
+                        format!(
+                            "an {} dataset must be a folder",
+                            if f == DatasetFormat::Idx {
+                                "idx"
+                            } else {
+                                "imagefolder"
+                            }
+                        ),
                     );
                     None
                 }
@@ -386,8 +419,16 @@ fn dataset(
     };
     match (&d.train_dir, &d.test_dir) {
         (None, None) => {}
-        (Some(_), None) => c.report(&p.key("test_dir"), None, "missing: `train_dir` needs a `test_dir`"),
-        (None, Some(_)) => c.report(&p.key("train_dir"), None, "missing: `test_dir` needs a `train_dir`"),
+        (Some(_), None) => c.report(
+            &p.key("test_dir"),
+            None,
+            "missing: `train_dir` needs a `test_dir`",
+        ),
+        (None, Some(_)) => c.report(
+            &p.key("train_dir"),
+            None,
+            "missing: `test_dir` needs a `train_dir`",
+        ),
         (Some(tr), Some(te)) => match &source {
             Some(DatasetSource::Path {
                 format: DatasetFormat::Imagefolder,
@@ -396,18 +437,30 @@ fn dataset(
                 for (key, sub) in [("train_dir", tr), ("test_dir", te)] {
                     let dir = path.join(sub);
                     if !dir.is_dir() {
-                        c.report(&p.key(key), None, format!("folder {} does not exist", dir.display()));
+                        c.report(
+                            &p.key(key),
+                            None,
+                            format!("folder {} does not exist", dir.display()),
+                        );
                     }
                 }
             }
-            Some(_) => c.report(&p.key("train_dir"), None, "only an imagefolder `path` can be pre-split"),
+            Some(_) => c.report(
+                &p.key("train_dir"),
+                None,
+                "only an imagefolder `path` can be pre-split",
+            ),
             None => {}
         },
     }
 
     let image_size = c.int::<u32>(&p.key("image_size"), d.image_size, 8, 1024);
     if d.channels != 1 && d.channels != 3 {
-        c.report(&p.key("channels"), Some(d.channels.to_string()), "must be 1 (grayscale) or 3 (rgb)");
+        c.report(
+            &p.key("channels"),
+            Some(d.channels.to_string()),
+            "must be 1 (grayscale) or 3 (rgb)",
+        );
     }
     let val = c.float(
         &p.key("val_fraction"),
@@ -425,7 +478,10 @@ fn dataset(
         c.report(
             &p.key("test_fraction"),
             Some(test.to_string()),
-            format!("val_fraction + test_fraction = {} must be below 1", val + test),
+            format!(
+                "val_fraction + test_fraction = {} must be below 1",
+                val + test
+            ),
         );
     }
     let split_seed = c.u64(&p.key("split_seed"), d.split_seed);
@@ -474,10 +530,16 @@ fn model(c: &mut Checker<'_>, p: &KeyPath, base: &Path, k: ModelKeys<'_>) -> Mod
         .choice(
             &p.key("arch"),
             k.arch,
-            &[("cnn", Arch::Cnn), ("resnet18", Arch::Resnet18), ("densenet121", Arch::Densenet121)],
+            &[
+                ("cnn", Arch::Cnn),
+                ("resnet18", Arch::Resnet18),
+                ("densenet121", Arch::Densenet121),
+            ],
         )
         .unwrap_or(Arch::Cnn);
-    let depth = k.depth.map_or(0, |d| c.int::<u32>(&p.key("depth"), d, 1, 64));
+    let depth = k
+        .depth
+        .map_or(0, |d| c.int::<u32>(&p.key("depth"), d, 1, 64));
     let width = c.int::<u32>(&p.key("width"), k.width, 1, 4096);
     let max_width = c.int::<u32>(&p.key("max_width"), k.max_width, 1, 4096);
     if max_width < width {
@@ -510,7 +572,11 @@ fn model(c: &mut Checker<'_>, p: &KeyPath, base: &Path, k: ModelKeys<'_>) -> Mod
         .choice(
             &p.key("schedule"),
             k.schedule,
-            &[("plateau", Schedule::Plateau), ("cosine", Schedule::Cosine), ("none", Schedule::None)],
+            &[
+                ("plateau", Schedule::Plateau),
+                ("cosine", Schedule::Cosine),
+                ("none", Schedule::None),
+            ],
         )
         .unwrap_or(Schedule::None);
     ModelConfig {
@@ -527,7 +593,12 @@ fn model(c: &mut Checker<'_>, p: &KeyPath, base: &Path, k: ModelKeys<'_>) -> Mod
             epochs: c.u32(&p.key("epochs"), k.epochs, 1),
             batch_size: c.u32(&p.key("batch_size"), k.batch_size, 1),
             lr: c.float(&p.key("lr"), k.lr, k.lr > 0.0, "greater than 0"),
-            weight_decay: c.float(&p.key("weight_decay"), k.weight_decay, k.weight_decay >= 0.0, "at least 0"),
+            weight_decay: c.float(
+                &p.key("weight_decay"),
+                k.weight_decay,
+                k.weight_decay >= 0.0,
+                "at least 0",
+            ),
             schedule,
             plateau_patience: c.u32(&p.key("plateau_patience"), k.plateau_patience, 0),
             plateau_factor: c.float(
@@ -543,9 +614,17 @@ fn model(c: &mut Checker<'_>, p: &KeyPath, base: &Path, k: ModelKeys<'_>) -> Mod
 
 fn sweep(c: &mut Checker<'_>, s: &SweepTable) -> Sweep {
     let p = KeyPath::default().key("sweep");
-    for (key, len) in [("depth", s.depth.len()), ("temperature", s.temperature.len()), ("alpha", s.alpha.len())] {
+    for (key, len) in [
+        ("depth", s.depth.len()),
+        ("temperature", s.temperature.len()),
+        ("alpha", s.alpha.len()),
+    ] {
         if len == 0 {
-            c.report(&p.key(key), None, "empty sweep axis: give at least one value");
+            c.report(
+                &p.key(key),
+                None,
+                "empty sweep axis: give at least one value",
+            );
         }
     }
     let mut depth = Vec::new();
@@ -605,7 +684,12 @@ fn explain(c: &mut Checker<'_>, e: &ExplainTable) -> ExplainConfig {
         methods,
         images: c.u32(&p.key("images"), e.images, 1),
         sample_seed: c.u64(&p.key("sample_seed"), e.sample_seed),
-        gradcam_layer: c.int::<i32>(&p.key("gradcam_layer"), e.gradcam_layer, i32::MIN as i64, i32::MAX as i64),
+        gradcam_layer: c.int::<i32>(
+            &p.key("gradcam_layer"),
+            e.gradcam_layer,
+            i32::MIN as i64,
+            i32::MAX as i64,
+        ),
         eg_samples: c.u32(&p.key("eg_samples"), e.eg_samples, 1),
         eg_background: c.u32(&p.key("eg_background"), e.eg_background, 1),
         deletion_steps: c.u32(&p.key("deletion_steps"), e.deletion_steps, 2),
@@ -616,7 +700,11 @@ fn explain(c: &mut Checker<'_>, e: &ExplainTable) -> ExplainConfig {
     }
 }
 
-pub(crate) fn validate_toy(path: &Path, doc: &Doc<'_>, f: ToyFile) -> Result<Experiment, Vec<Problem>> {
+pub(crate) fn validate_toy(
+    path: &Path,
+    doc: &Doc<'_>,
+    f: ToyFile,
+) -> Result<Experiment, Vec<Problem>> {
     let mut c = Checker::new(doc);
     let root = KeyPath::default();
     let name = c.name(&root.key("name"), f.name.as_deref());
@@ -629,7 +717,11 @@ pub(crate) fn validate_toy(path: &Path, doc: &Doc<'_>, f: ToyFile) -> Result<Exp
     let mut values = Vec::new();
     for (i, &v) in f.toy.values.iter().enumerate() {
         if values.contains(&v) {
-            c.report(&p.key("values").index(i), None, format!("duplicate value {v}"));
+            c.report(
+                &p.key("values").index(i),
+                None,
+                format!("duplicate value {v}"),
+            );
         } else {
             values.push(v);
         }
@@ -637,7 +729,11 @@ pub(crate) fn validate_toy(path: &Path, doc: &Doc<'_>, f: ToyFile) -> Result<Exp
     let mut fail = BTreeSet::new();
     for (i, &v) in f.toy.fail.iter().enumerate() {
         if !values.contains(&v) {
-            c.report(&p.key("fail").index(i), None, format!("{v} is not one of toy.values"));
+            c.report(
+                &p.key("fail").index(i),
+                None,
+                format!("{v} is not one of toy.values"),
+            );
         }
         fail.insert(v);
     }
