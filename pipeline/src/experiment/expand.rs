@@ -298,7 +298,8 @@ fn expand_kd(
                 };
                 s.inputs.insert(key, hash);
             }
-            s.input_root = Some(files.root);
+            // Absolute: a stage process (or a Slurm job) may run elsewhere.
+            s.input_root = Some(absolute(files.root));
             out.push(s)
         };
 
@@ -395,7 +396,15 @@ fn weights(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    Ok(Some(Weights { name, root, hash }))
+    Ok(Some(Weights {
+        name,
+        root: absolute(root),
+        hash,
+    }))
+}
+
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// Adds the evaluate, explain and timing stages of model stage `model_name`;

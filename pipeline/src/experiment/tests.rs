@@ -894,6 +894,11 @@ fn profile_fingerprint_share() {
     let exp = load(&manifest_dir().join("../experiments/bench-1000.toml")).expect("valid");
     let (specs, total) = timed(|| expand_with(&exp, Path::new("/x"), false).expect("expands"));
     let (_, fp) = timed(|| specs.iter().map(|s| s.fingerprint()).collect::<Vec<_>>());
-    let (_, clone) = timed(|| specs.iter().map(|s| s.fingerprint_inputs()).collect::<Vec<_>>());
+    let (_, clone) = timed(|| {
+        specs
+            .iter()
+            .map(|s| s.fingerprint_inputs())
+            .collect::<Vec<_>>()
+    });
     eprintln!("expand {total:?}, fingerprints alone {fp:?}, clones alone {clone:?}");
 }
