@@ -30,6 +30,14 @@ pub enum Study {
 }
 
 impl Experiment {
+    /// The study, if this is a KD experiment.
+    pub fn kd(&self) -> Option<&KdStudy> {
+        match &self.study {
+            Study::Kd(kd) => Some(kd),
+            Study::Toy(_) => None,
+        }
+    }
+
     /// `"kd"` or `"toy"`.
     pub fn kind(&self) -> &'static str {
         match self.study {

@@ -141,6 +141,19 @@ fn unknown_key_in_toy_table() {
 }
 
 #[test]
+fn unknown_key_in_inline_and_dotted_tables() {
+    let e = err(&format!(
+        "teacher = {{ arch = \"cnn\", epocs = 2 }}\n{BASE}"
+    ));
+    assert_eq!(
+        e.lines().next().unwrap_or_default().split(';').next(),
+        Some("exp.toml:1:27: unknown key `epocs` in [teacher]")
+    );
+    let e = err(&format!("sweep.temperatures = [1]\n{BASE}"));
+    assert!(e.starts_with("exp.toml:1:7: unknown key `temperatures` in [sweep]; allowed keys: depth, temperature, alpha"), "{e}");
+}
+
+#[test]
 fn wrong_type_names_key() {
     let e = err(&format!("{BASE}\n[teacher]\nepochs = \"ten\"\n"));
     assert!(e.contains("`teacher.epochs`"), "{e}");
