@@ -35,9 +35,7 @@ alpha = [0.0, 0.5]
 fn rejects(text: &str, needles: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("mini");
-    for class in ["a", "b"] {
-        std::fs::create_dir_all(data.join(class)).unwrap();
-    }
+    make_dataset(&data);
     let exp = dir.path().join("exp.toml");
     std::fs::write(&exp, text).unwrap();
     let store = dir.path().join("store");
@@ -50,6 +48,14 @@ fn rejects(text: &str, needles: &[&str]) {
         }
         assert!(err.contains("exp.toml"), "error must name the file:\n{err}");
         assert_store_untouched(&store);
+    }
+}
+
+/// Two classes of one (not decoded: planning only hashes files) image each.
+fn make_dataset(dir: &Path) {
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        std::fs::write(dir.join(class).join("x.png"), class.as_bytes()).unwrap();
     }
 }
 
@@ -70,9 +76,7 @@ fn with(find: &str, replace: &str) -> String {
 fn base_experiment_is_valid() {
     // the fixture itself must be accepted, or every case below proves nothing
     let dir = tempfile::tempdir().unwrap();
-    for class in ["a", "b"] {
-        std::fs::create_dir_all(dir.path().join("mini").join(class)).unwrap();
-    }
+    make_dataset(&dir.path().join("mini"));
     let exp = dir.path().join("exp.toml");
     std::fs::write(&exp, BASE).unwrap();
     let out = kdpipe(&dir.path().join("store"), &["run", exp.to_str().unwrap(), "--dry-run"]);
@@ -81,7 +85,7 @@ fn base_experiment_is_valid() {
 
 #[test]
 fn malformed_toml_names_line_and_column() {
-    rejects(&with("image_size = 16", "image_size = = 16"), &["line 9", "column"]);
+    rejects(&with("image_size = 16", "image_size = = 16"), &["exp.toml:8:14", "invalid toml"]);
 }
 
 #[test]

@@ -1,6 +1,5 @@
 //! `kdpipe run EXP`: plan, then execute every stage that is not cached.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -9,7 +8,7 @@ use pipeline::events::{new_run_id, EventSink, JsonlLog};
 use pipeline::experiment::ExecutorKind as ExpExecutor;
 use pipeline::plan::{plan, Plan};
 use pipeline::scheduler::local::LocalExecutor;
-use pipeline::scheduler::run::{run as run_plan, RunOptions};
+use pipeline::scheduler::{run as run_plan, RunOptions};
 use pipeline::scheduler::slurm::{SlurmConfig, SlurmExecutor};
 use pipeline::scheduler::Executor;
 

@@ -52,13 +52,25 @@ pub fn write_toy(dir: &Path, file: &str, seeds: &str, toy_table: &str) -> PathBu
     path
 }
 
-/// Run logs of the store, oldest first.
+/// Run logs of the store, oldest first (by the time of their first event;
+/// run ids only have one-second resolution).
 pub fn run_logs(store: &Path) -> Vec<PathBuf> {
-    let mut logs: Vec<PathBuf> = std::fs::read_dir(store.join("runs"))
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut logs: Vec<(String, PathBuf)> = std::fs::read_dir(store.join("runs"))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let first = std::fs::read_to_string(&p)
+                .ok()
+                .and_then(|t| t.lines().next().map(str::to_owned))
+                .and_then(|l| serde_json::from_str::<Value>(&l).ok())
+                .and_then(|v| v["t"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            (first, p)
+        })
+        .collect();
     logs.sort();
-    logs
+    logs.into_iter().map(|(_, p)| p).collect()
 }
 
 /// Events of one run log.
