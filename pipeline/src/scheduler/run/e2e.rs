@@ -301,3 +301,20 @@ fn two_concurrent_runs_compute_each_stage_once() {
     all.sort();
     assert_eq!(all, ["gen", "sq/1", "sq/2", "sq/3", "sum"]);
 }
+
+#[test]
+fn force_reruns_only_the_matching_stage() {
+    let env = env();
+    let stages = study(&[1, 2], json!({}));
+    run_once(&env, &stages, &opts(2));
+    let p = plan(&stages, &env.store, &["sq/1".into()]).unwrap();
+    assert_eq!(p.to_run(), 1);
+    let mut ex = LocalExecutor::new(env.exe.clone(), env.store.root().to_path_buf(), vec![]);
+    let collect = Collect::default();
+    let mut sink = EventSink::new("forced");
+    sink.subscribe(Box::new(collect.clone()));
+    let s = run(&p, &env.store, &mut ex, &opts(2), &mut sink).unwrap();
+    assert!(s.ok, "{s:?}");
+    assert_eq!(computed(&collect.0.borrow()), ["sq/1"]);
+    assert!(env.store.is_usable(&stages[1].fingerprint()));
+}
