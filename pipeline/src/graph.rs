@@ -11,8 +11,8 @@ use crate::spec::StageSpec;
 
 /// Stages in topological order (upstream first; ties keep input order).
 #[derive(Debug, Clone)]
-pub struct Graph {
-    pub(crate) specs: Vec<StageSpec>,
+pub struct Graph<'a> {
+    pub(crate) specs: Vec<&'a StageSpec>,
     pub(crate) fps: Vec<Fingerprint>,
     /// Indices of in-graph upstream stages (each `< own index`).
     pub(crate) deps: Vec<Vec<usize>>,
@@ -22,11 +22,11 @@ pub struct Graph {
     index: HashMap<Fingerprint, usize>,
 }
 
-impl Graph {
+impl<'a> Graph<'a> {
     /// Dedupes `specs` by fingerprint (the first name wins), checks names
     /// are unique per fingerprint and the graph acyclic, and orders it.
-    pub fn build(specs: &[StageSpec]) -> Result<Graph> {
-        let mut uniq: Vec<(StageSpec, Fingerprint)> = Vec::with_capacity(specs.len());
+    pub fn build(specs: &'a [StageSpec]) -> Result<Graph<'a>> {
+        let mut uniq: Vec<(&'a StageSpec, Fingerprint)> = Vec::with_capacity(specs.len());
         let mut seen: HashMap<Fingerprint, usize> = HashMap::with_capacity(specs.len());
         let mut names: HashMap<&str, &Fingerprint> = HashMap::with_capacity(specs.len());
         let fps: Vec<Fingerprint> = specs.iter().map(StageSpec::fingerprint).collect();
@@ -38,7 +38,7 @@ impl Graph {
             }
             if !seen.contains_key(fp) {
                 seen.insert(fp.clone(), uniq.len());
-                uniq.push((spec.clone(), fp.clone()));
+                uniq.push((spec, fp.clone()));
             }
         }
 
@@ -74,7 +74,8 @@ impl Graph {
             return Err(Error::Cycle(uniq[stuck].0.name.clone()));
         }
 
-        let mut slots: Vec<Option<(StageSpec, Fingerprint)>> = uniq.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<(&'a StageSpec, Fingerprint)>> =
+            uniq.into_iter().map(Some).collect();
         let mut g = Graph {
             specs: Vec::with_capacity(n),
             fps: Vec::with_capacity(n),
@@ -113,7 +114,7 @@ impl Graph {
         self.specs.is_empty()
     }
 
-    pub fn specs(&self) -> &[StageSpec] {
+    pub fn specs(&self) -> &[&'a StageSpec] {
         &self.specs
     }
 
@@ -177,7 +178,8 @@ mod tests {
         let c = stage("c", &[("x", &b), ("y", &a)]);
         let d = stage("d", &[]);
         // Given downstream-first, with a duplicate of `a`.
-        let g = Graph::build(&[c.clone(), b.clone(), a.clone(), d.clone(), a.clone()]).unwrap();
+        let input = [c.clone(), b.clone(), a.clone(), d.clone(), a.clone()];
+        let g = Graph::build(&input).unwrap();
         let names: Vec<&str> = g.specs().iter().map(|s| s.name.as_str()).collect();
         // Ties go to the earlier input position: c's chain before d.
         assert_eq!(names, ["a", "b", "c", "d"]);
@@ -192,7 +194,8 @@ mod tests {
     fn external_upstream_is_recorded() {
         let a = stage("a", &[]);
         let b = stage("b", &[("data", &a)]);
-        let g = Graph::build(&[b]).unwrap();
+        let input = [b];
+        let g = Graph::build(&input).unwrap();
         assert_eq!(g.external, vec![(0, "data".to_string(), a.fingerprint())]);
     }
 

@@ -173,7 +173,7 @@ pub fn plan(stages: &[StageSpec], store: &dyn StoreView, force: &[String]) -> Re
             Action::Run(reasons)
         };
         out.push(PlannedStage {
-            spec: spec.clone(),
+            spec: StageSpec::clone(spec),
             fingerprint: fp.clone(),
             action,
             deps: graph.deps[i].clone(),

@@ -16,17 +16,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::exec::{Progress, StageContext, StageFailure, StageReport};
 
-/// Every toy kind with its code version.
-pub fn code_versions() -> &'static [(&'static str, u32)] {
-    &[("toy.gen", 1), ("toy.square", 1), ("toy.sum", 1)]
+/// Every toy kind with its code version (same shape as
+/// `stages::registry::code_versions`).
+pub fn code_versions() -> std::collections::BTreeMap<&'static str, u32> {
+    std::collections::BTreeMap::from([("toy.gen", 1), ("toy.square", 1), ("toy.sum", 1)])
 }
 
 /// The code version of toy kind `kind`.
 pub fn code_version(kind: &str) -> Option<u32> {
-    code_versions()
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, v)| *v)
+    code_versions().get(kind).copied()
 }
 
 #[derive(Debug, Deserialize)]

@@ -246,3 +246,38 @@ fn glob() {
     assert!(!glob_match("teacher/*", "student/x"));
     assert!(glob_match("a*b*c", "aXXbYYc"));
 }
+
+/// Not a timed benchmark (see BENCHMARKS.md): a guard against accidentally
+/// quadratic or I/O-heavy planning. 1,000 stages against a real store.
+#[test]
+fn planning_a_thousand_stages_is_cheap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut stages = Vec::new();
+    for seed in 0..10 {
+        let mut g = gen(seed);
+        g.name = format!("gen/{seed}");
+        for x in 0..99 {
+            let mut s = square(x, &g);
+            s.name = format!("sq/{seed}/{x}");
+            stages.push(s);
+        }
+        stages.push(g);
+    }
+    let t0 = std::time::Instant::now();
+    let p = plan(&stages, &store, &[]).unwrap();
+    let cold = t0.elapsed();
+    assert_eq!(p.to_run(), 1000);
+    for s in &p.stages {
+        // Planning only stats manifest.json; skip publish()'s fsyncs.
+        let dir = store.artifact_dir(&s.fingerprint);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("manifest.json"), b"{}").unwrap();
+    }
+    let t0 = std::time::Instant::now();
+    let p = plan(&stages, &store, &[]).unwrap();
+    let warm = t0.elapsed();
+    assert_eq!(p.cached(), 1000);
+    eprintln!("plan of 1000 stages: all new {cold:?}, all cached {warm:?}");
+    assert!(cold.as_millis() < 1000 && warm.as_millis() < 1000);
+}

@@ -131,6 +131,23 @@ impl Executor for LocalExecutor {
     }
 }
 
+/// The last `n` non-empty lines of a stage log, without progress lines
+/// (for a failure message); empty if the log cannot be read.
+pub fn log_tail(log: &Path, n: usize) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(log) else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = text
+        .lines()
+        .rev()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with(PROGRESS_PREFIX))
+        .take(n)
+        .map(str::to_owned)
+        .collect();
+    lines.reverse();
+    lines
+}
+
 /// Reads the child's stdout until EOF, then reaps it and reports the outcome.
 fn watch(
     job: JobId,
@@ -260,6 +277,13 @@ mod tests {
         assert!(log.contains("--threads 3 --x"), "{log}");
         assert!(log.contains("oops"), "{log}");
         assert!(log.contains("@kdpipe {"), "{log}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.log");
+        std::fs::write(&p, &log).unwrap();
+        // stdout and stderr interleave in any order; progress lines are dropped.
+        let tail = log_tail(&p, 5);
+        assert_eq!(tail.len(), 2, "{tail:?}");
+        assert!(tail.contains(&"oops".to_string()), "{tail:?}");
     }
 
     #[test]
