@@ -33,6 +33,6 @@ pub fn code_versions() -> BTreeMap<&'static str, u32> {
     ]
     .into_iter()
     .collect();
-    map.extend(crate::toy::code_versions().iter().copied());
+    map.extend(crate::toy::code_versions());
     map
 }
