@@ -21,8 +21,10 @@ pub struct Fingerprint(String);
 impl Fingerprint {
     /// Parses 64 lowercase hex digits.
     pub fn parse(s: &str) -> Option<Fingerprint> {
-        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| Fingerprint(s.to_owned()))
+        (s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| Fingerprint(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -76,3 +78,7 @@ pub fn hex(bytes: &[u8]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -5,10 +5,12 @@
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod exec_stage;
 pub mod experiment;
 pub mod fingerprint;
 pub mod graph;
 pub mod hashing;
+pub mod kinds;
 pub mod plan;
 pub mod scheduler;
 pub mod spec;

@@ -1,6 +1,7 @@
-//! Stage-kind dispatch and code versions. Each kind's code version is a
-//! const next to its logic (`PREPARE_CODE_VERSION` in `data/`, ...); bump it
-//! when the kind's outputs change for the same inputs.
+//! Stage-kind dispatch and code versions. The versions are those of
+//! `pipeline::kinds` (the one table fingerprints use), re-exported as a const
+//! next to each kind's logic (`PREPARE_CODE_VERSION` in `data/`, ...); bump
+//! the `pipeline::kinds` entry when the kind's outputs change.
 
 use std::collections::BTreeMap;
 

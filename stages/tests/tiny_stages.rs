@@ -1,6 +1,7 @@
 //! Real end-to-end runs of the ML stages on tiny images: data preparation in
 //! all three formats (and its errors), teacher training, a distilled and a
 //! control student, evaluation, and the determinism guarantee.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::io::Write;

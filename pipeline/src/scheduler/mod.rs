@@ -5,6 +5,8 @@
 //! `slurm` (one `sbatch` job per ready stage). The scheduler, fingerprints,
 //! store and events are the same for both.
 
+pub mod slurm;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -58,3 +60,9 @@ pub trait Executor {
     /// Cancels every job still running (Ctrl-C, or stop after a failure).
     fn cancel_all(&mut self);
 }
+
+pub mod local;
+mod run;
+
+pub use local::LocalExecutor;
+pub use run::{run, RunOptions, RunSummary, StageFailed};

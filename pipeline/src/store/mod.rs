@@ -1,1 +1,287 @@
-//! TODO
+//! The content-addressed artifact store.
+//!
+//! ```text
+//! objects/<fp[0:2]>/<fp>/   outputs + manifest.json, published by one rename
+//! tmp/<fp>.<pid>.<nonce>/   staging
+//! specs/<fp>.json           resolved StageSpec, written before launch
+//! names/<sha256(name)[0:32]> last published fp of a stage name
+//! locks/<fp>.lock           per-fingerprint flock
+//! logs/<fp>/<run-id>.log    each attempt's output
+//! runs/<run-id>.jsonl       event log
+//! statcache.json            input hash cache
+//! ```
+
+mod lock;
+mod manifest;
+
+use std::path::{Path, PathBuf};
+
+pub use lock::StageLock;
+pub use manifest::{cpu_seconds, hostname, now_rfc3339, Manifest};
+
+use crate::error::{Error, IoContext, Result};
+use crate::fingerprint::{Fingerprint, STORE_SCHEMA_VERSION};
+use crate::hashing::{sha256_bytes, write_atomic};
+use crate::spec::StageSpec;
+
+const MANIFEST: &str = "manifest.json";
+const DIRS: [&str; 7] = ["objects", "tmp", "specs", "names", "locks", "logs", "runs"];
+
+/// A handle on a store root.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `root`.
+    pub fn open(root: &Path) -> Result<Store> {
+        for d in DIRS {
+            let p = root.join(d);
+            std::fs::create_dir_all(&p).ctx("create directory", &p)?;
+        }
+        Ok(Store {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// A handle that creates nothing: for read-only views (`status`) of a
+    /// store that may not exist yet.
+    pub fn at(root: &Path) -> Store {
+        Store {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the artifact of `fp` is (or would be) published.
+    pub fn artifact_dir(&self, fp: &Fingerprint) -> PathBuf {
+        let s = fp.as_str();
+        self.root.join("objects").join(&s[..2]).join(s)
+    }
+
+    /// Whether `fp` is published (one `stat`).
+    pub fn is_published(&self, fp: &Fingerprint) -> bool {
+        self.artifact_dir(fp).join(MANIFEST).is_file()
+    }
+
+    /// The manifest of `fp`; `None` if unpublished, and also (with a
+    /// warning naming the file) if corrupt or of another schema version.
+    pub fn read_manifest(&self, fp: &Fingerprint) -> Result<Option<Manifest>> {
+        let path = self.artifact_dir(fp).join(MANIFEST);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        match serde_json::from_slice::<Manifest>(&bytes) {
+            Ok(m) if m.schema == STORE_SCHEMA_VERSION && &m.fingerprint == fp => Ok(Some(m)),
+            Ok(m) => {
+                tracing::warn!(
+                    "treating `{}` as missing: schema {} fingerprint {} (expected schema {STORE_SCHEMA_VERSION})",
+                    path.display(),
+                    m.schema,
+                    m.fingerprint
+                );
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "treating corrupt manifest `{}` as missing: {e}",
+                    path.display()
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// Published and with a readable manifest of this schema.
+    pub fn is_usable(&self, fp: &Fingerprint) -> bool {
+        matches!(self.read_manifest(fp), Ok(Some(_)))
+    }
+
+    pub fn spec_path(&self, fp: &Fingerprint) -> PathBuf {
+        self.root.join("specs").join(format!("{fp}.json"))
+    }
+
+    /// Writes `specs/<fp>.json` (atomically) and returns the fingerprint.
+    pub fn write_spec(&self, spec: &StageSpec) -> Result<Fingerprint> {
+        let fp = spec.fingerprint();
+        let path = self.spec_path(&fp);
+        let bytes = serde_json::to_vec_pretty(spec).map_err(|e| Error::json(&path, e))?;
+        write_atomic(&path, &bytes)?;
+        Ok(fp)
+    }
+
+    /// Reads `specs/<fp>.json`, checking that it hashes to `fp`.
+    pub fn read_spec(&self, fp: &Fingerprint) -> Result<StageSpec> {
+        let path = self.spec_path(fp);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::MissingSpec(fp.to_string()))
+            }
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        let spec: StageSpec = serde_json::from_slice(&bytes).map_err(|e| Error::json(&path, e))?;
+        let actual = spec.fingerprint();
+        if &actual != fp {
+            return Err(Error::Other(format!(
+                "stage spec `{}` hashes to {actual}, not {fp}",
+                path.display()
+            )));
+        }
+        Ok(spec)
+    }
+
+    /// Creates a fresh staging dir `tmp/<fp>.<pid>.<nonce>`.
+    pub fn create_staging(&self, fp: &Fingerprint) -> Result<PathBuf> {
+        let path = self.root.join("tmp").join(format!(
+            "{fp}.{}.{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&path).ctx("create staging directory", &path)?;
+        Ok(path)
+    }
+
+    /// Writes the manifest into `staging`, fsyncs, and publishes it as
+    /// `objects/<fp[0:2]>/<fp>` with one rename; then points the name
+    /// index at it. Call with the fingerprint's lock held.
+    pub fn publish(&self, staging: &Path, manifest: &Manifest) -> Result<PathBuf> {
+        let fp = &manifest.fingerprint;
+        let mpath = staging.join(MANIFEST);
+        let bytes = serde_json::to_vec_pretty(manifest).map_err(|e| Error::json(&mpath, e))?;
+        std::fs::write(&mpath, &bytes).ctx("write", &mpath)?;
+        sync_tree(staging)?;
+
+        let target = self.artifact_dir(fp);
+        let parent = target.parent().unwrap_or(&self.root);
+        std::fs::create_dir_all(parent).ctx("create directory", parent)?;
+        if target.exists() {
+            if self.is_usable(fp) {
+                // Published by someone else meanwhile (only without the lock).
+                let _ = std::fs::remove_dir_all(staging);
+                return Ok(target);
+            }
+            // A corrupt leftover: replace it.
+            std::fs::remove_dir_all(&target).ctx("remove corrupt artifact", &target)?;
+        }
+        std::fs::rename(staging, &target).ctx("publish into", &target)?;
+        if let Ok(d) = std::fs::File::open(parent) {
+            let _ = d.sync_all();
+        }
+        self.set_latest_for_name(&manifest.name, fp)?;
+        Ok(target)
+    }
+
+    /// Removes the published artifact of `fp` (for `--force`), under its
+    /// lock: moved into `tmp/` with one rename, then deleted.
+    pub fn unpublish(&self, fp: &Fingerprint) -> Result<()> {
+        let _held = self.lock(fp)?;
+        let target = self.artifact_dir(fp);
+        if !target.exists() {
+            return Ok(());
+        }
+        let aside = self.root.join("tmp").join(format!(
+            "{fp}.{}.{:08x}.old",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::rename(&target, &aside).ctx("move aside", &target)?;
+        std::fs::remove_dir_all(&aside).ctx("remove", &aside)?;
+        Ok(())
+    }
+
+    fn name_path(&self, name: &str) -> PathBuf {
+        let h = sha256_bytes(name.as_bytes());
+        self.root.join("names").join(&h[..32])
+    }
+
+    /// Records `fp` as the last published fingerprint of stage `name`.
+    pub fn set_latest_for_name(&self, name: &str, fp: &Fingerprint) -> Result<()> {
+        write_atomic(&self.name_path(name), fp.as_str().as_bytes())
+    }
+
+    /// The last published fingerprint of stage `name`, if any.
+    pub fn latest_for_name(&self, name: &str) -> Option<Fingerprint> {
+        let s = std::fs::read_to_string(self.name_path(name)).ok()?;
+        Fingerprint::parse(s.trim())
+    }
+
+    fn lock_path(&self, fp: &Fingerprint) -> PathBuf {
+        self.root.join("locks").join(format!("{fp}.lock"))
+    }
+
+    /// Blocks until this process holds `fp`'s lock.
+    pub fn lock(&self, fp: &Fingerprint) -> Result<StageLock> {
+        lock::lock(&self.lock_path(fp))
+    }
+
+    /// Takes `fp`'s lock if free.
+    pub fn try_lock(&self, fp: &Fingerprint) -> Result<Option<StageLock>> {
+        lock::try_lock(&self.lock_path(fp))
+    }
+
+    /// Removes staging dirs whose fingerprint lock nobody holds (left by
+    /// killed runs). Returns how many were removed.
+    pub fn clean_stale_tmp(&self) -> Result<usize> {
+        let tmp = self.root.join("tmp");
+        let entries = match std::fs::read_dir(&tmp) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::io("read directory", tmp, e)),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            let entry = entry.ctx("read directory", &tmp)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(fp) = name.split('.').next().and_then(Fingerprint::parse) else {
+                continue;
+            };
+            if let Some(_held) = self.try_lock(&fp)? {
+                let p = entry.path();
+                std::fs::remove_dir_all(&p).ctx("remove stale staging directory", &p)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// `logs/<fp>/<run-id>.log`.
+    pub fn log_path(&self, fp: &Fingerprint, run_id: &str) -> PathBuf {
+        self.root
+            .join("logs")
+            .join(fp.as_str())
+            .join(format!("{run_id}.log"))
+    }
+
+    /// `runs/<run-id>.jsonl`.
+    pub fn run_log_path(&self, run_id: &str) -> PathBuf {
+        self.root.join("runs").join(format!("{run_id}.jsonl"))
+    }
+
+    /// `statcache.json`.
+    pub fn statcache_path(&self) -> PathBuf {
+        self.root.join("statcache.json")
+    }
+}
+
+/// fsyncs every file under `dir` and the directory itself.
+fn sync_tree(dir: &Path) -> Result<()> {
+    for rel in crate::hashing::list_files(dir, &[])? {
+        let p = dir.join(rel);
+        let f = std::fs::File::open(&p).ctx("open", &p)?;
+        f.sync_all().ctx("fsync", &p)?;
+    }
+    let d = std::fs::File::open(dir).ctx("open", dir)?;
+    d.sync_all().ctx("fsync", dir)?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod tests;

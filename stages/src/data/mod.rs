@@ -29,7 +29,7 @@ pub use sources::{list_input_files, InputFile};
 use crate::error::{write_json, Result, StagesError};
 
 /// Code version of the `prepare` kind: bump when its output changes.
-pub const PREPARE_CODE_VERSION: u32 = 1;
+pub const PREPARE_CODE_VERSION: u32 = pipeline::kinds::PREPARE;
 
 /// `dataset.json`: everything about a prepared dataset except the pixels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -121,6 +121,7 @@ pub(crate) fn stratified_split(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -20,7 +20,7 @@ use crate::train::fit::predict_logits;
 pub use metrics::{classification_metrics, ClassMetrics, Metrics};
 
 /// Code version of the `evaluate` kind.
-pub const EVALUATE_CODE_VERSION: u32 = 1;
+pub const EVALUATE_CODE_VERSION: u32 = pipeline::kinds::EVALUATE;
 
 /// The `evaluate` stage (upstream roles `data` and `model`).
 pub fn run_evaluate(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {

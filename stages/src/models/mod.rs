@@ -258,6 +258,7 @@ pub fn load_pretrained(vs: &nn::VarStore, path: &Path) -> Result<(usize, usize)>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -26,6 +26,7 @@ pub fn augment_batch(xs: &Tensor, rng: &mut ChaCha8Rng) -> Tensor {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand::SeedableRng;

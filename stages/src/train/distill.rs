@@ -39,6 +39,7 @@ pub fn distillation_loss(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -36,9 +36,9 @@ use crate::models::{build_model, load_pretrained, param_count, save_weights, Mod
 use fit::{fit, predict_logits, Distill, FitResult};
 
 /// Code version of the `teacher` kind.
-pub const TEACHER_CODE_VERSION: u32 = 1;
+pub const TEACHER_CODE_VERSION: u32 = pipeline::kinds::TEACHER;
 /// Code version of the `student` kind.
-pub const STUDENT_CODE_VERSION: u32 = 1;
+pub const STUDENT_CODE_VERSION: u32 = pipeline::kinds::STUDENT;
 
 /// The `teacher` stage.
 pub fn run_teacher(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {

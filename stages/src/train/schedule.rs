@@ -57,6 +57,7 @@ pub fn plateau_step(s: Plateau, val_loss: f64, patience: u32, factor: f64) -> Pl
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,94 @@
+//! The manifest kept next to every published artifact: the fingerprint
+//! inputs that produced it (so `why` can diff them), its output file hashes
+//! and how, where and how long it ran.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::{Fingerprint, FingerprintInputs};
+
+/// `manifest.json` of a published artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`crate::STORE_SCHEMA_VERSION`] when written; another value on read
+    /// means "not usable" (treated as missing).
+    pub schema: u32,
+    pub name: String,
+    pub kind: String,
+    pub fingerprint: Fingerprint,
+    pub inputs: FingerprintInputs,
+    /// Output file (path relative to the artifact dir) → SHA-256.
+    pub outputs: BTreeMap<String, String>,
+    /// RFC 3339 UTC timestamps.
+    pub started_at: String,
+    pub finished_at: String,
+    pub wall_s: f64,
+    /// User + system CPU seconds of the stage process and its children.
+    pub cpu_s: f64,
+    pub host: String,
+    pub kdpipe_version: String,
+    pub threads: usize,
+    pub device: String,
+    pub executor: String,
+    #[serde(default)]
+    pub summary: serde_json::Value,
+}
+
+/// User + system CPU seconds used so far by this process and its waited-for
+/// children (`getrusage`).
+pub fn cpu_seconds() -> f64 {
+    fn tv(t: libc::timeval) -> f64 {
+        t.tv_sec as f64 + t.tv_usec as f64 * 1e-6
+    }
+    let mut total = 0.0;
+    for who in [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN] {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a full `rusage` into the pointer we pass;
+        // the zeroed MaybeUninit is a valid rusage either way.
+        #[allow(unsafe_code)]
+        let usage = unsafe {
+            if libc::getrusage(who, usage.as_mut_ptr()) != 0 {
+                continue;
+            }
+            usage.assume_init()
+        };
+        total += tv(usage.ru_utime) + tv(usage.ru_stime);
+    }
+    total
+}
+
+/// This machine's host name.
+pub fn hostname() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// Now, as RFC 3339 UTC with millisecond precision.
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Millisecond)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_seconds_is_positive_after_work() {
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(cpu_seconds() > 0.0);
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc() {
+        let t = now_rfc3339();
+        assert!(t.ends_with('Z'), "{t}");
+        assert!(t.parse::<jiff::Timestamp>().is_ok(), "{t}");
+    }
+}

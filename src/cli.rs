@@ -1,0 +1,172 @@
+//! Command-line interface (clap derive). One subcommand per file in
+//! `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kdpipe",
+    version,
+    about = "Reproducible, cached knowledge-distillation studies",
+    after_help = "Exit codes: 0 ok, 1 a stage failed, 2 bad input (experiment file, arguments, data), 130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Artifact store (default: ./artifacts).
+    #[arg(long, global = true, env = "KDPIPE_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every stage of an experiment that is not cached.
+    Run(RunArgs),
+    /// Show which stages are cached and which will run, and why.
+    Status(StatusArgs),
+    /// Field-by-field difference between a stage's inputs now and its last run.
+    Why(WhyArgs),
+    /// Comparison tables across the sweep (accuracy, F1, explain time, ...).
+    Compare(CompareArgs),
+    /// Write the HTML report (tables, plots, explanations).
+    Report(ReportArgs),
+    /// Rerun a cached stage into a scratch folder and compare output hashes.
+    Verify(VerifyArgs),
+    /// Built-in data sets.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Run one stage by fingerprint (used by the scheduler and cluster jobs).
+    #[command(hide = true)]
+    ExecStage(ExecStageArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorKind {
+    Local,
+    Slurm,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Experiment file (TOML).
+    pub experiment: PathBuf,
+    /// CPU slots: stages run in parallel, one libtorch thread per slot.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Keep running everything not downstream of a failed stage.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Rerun stages whose name matches this glob (`*` and `?`), even if cached.
+    #[arg(long, value_name = "PATTERN")]
+    pub force: Vec<String>,
+    /// Print the plan and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: the plan as JSON.
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
+    /// Where stages run (default: the experiment's [executor] table, else local).
+    #[arg(long, value_enum)]
+    pub executor: Option<ExecutorKind>,
+    /// Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm account.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Slurm time limit per stage job (e.g. 01:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// Slurm generic resources per job (e.g. gpu:1).
+    #[arg(long)]
+    pub gres: Option<String>,
+    /// Plain line-per-event output instead of progress bars.
+    #[arg(long)]
+    pub plain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    pub experiment: PathBuf,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    pub experiment: PathBuf,
+    /// Stage name (as shown by `status`).
+    pub stage: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Markdown,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    pub experiment: PathBuf,
+    /// Pivot a metric: temperature × depth, one table per dataset and alpha.
+    #[arg(long, value_name = "METRIC")]
+    pub pivot: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Sort rows by this column.
+    #[arg(long, value_name = "COLUMN")]
+    pub sort: Option<String>,
+    /// Keep rows matching, e.g. 'depth<=2' (repeatable, all must hold).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Vec<String>,
+    /// Hide columns that are constant across rows.
+    #[arg(long)]
+    pub only_changed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    pub experiment: PathBuf,
+    /// Output folder (default: <store>/reports/<experiment name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    pub experiment: PathBuf,
+    pub stage: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Download and extract a built-in data set into the data cache.
+    Fetch {
+        /// Built-in data set name (brain-mri).
+        name: String,
+    },
+    /// Print where built-in data sets are cached.
+    Path,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecStageArgs {
+    pub fingerprint: String,
+    /// libtorch threads for this stage.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+}

@@ -1,0 +1,38 @@
+//! `kdpipe exec-stage FP`: runs one stage in this process (the engine's toy
+//! stages) or execs `kdpipe-stage` (ML stages, which need libtorch).
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use anyhow::{anyhow, Context};
+use pipeline::exec_stage::{exec_stage as run_stage, ExecOutcome};
+use pipeline::Fingerprint;
+
+use crate::cli::{ExecStageArgs, GlobalArgs};
+use crate::exit::{CmdResult, Failure};
+use crate::study;
+
+pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
+    let fp = Fingerprint::parse(&args.fingerprint)
+        .ok_or_else(|| Failure::bad_input(anyhow!("`{}` is not a fingerprint (64 hex digits)", args.fingerprint)))?;
+    let store = study::open_store(global)?;
+    let spec = store.read_spec(&fp).map_err(|e| Failure::bad_input(anyhow::Error::from(e)))?;
+    if !spec.kind.starts_with("toy.") {
+        let exe = std::env::current_exe().context("cannot locate the kdpipe binary")?;
+        let worker = exe.with_file_name("kdpipe-stage");
+        let err = Command::new(&worker)
+            .arg("exec-stage")
+            .arg(fp.as_str())
+            .arg("--store")
+            .arg(store.root())
+            .arg("--threads")
+            .arg(args.threads.to_string())
+            .exec();
+        return Err(anyhow!("failed to run {}: {err} (build it with `make build`)", worker.display()).into());
+    }
+    let outcome = run_stage(&store, &fp, args.threads, &pipeline::toy::run_toy).map_err(anyhow::Error::from)?;
+    if let ExecOutcome::Failed(f) = &outcome {
+        eprintln!("stage {} failed: {f}", spec.name);
+    }
+    Ok(outcome.exit_code() as u8)
+}

@@ -1,0 +1,114 @@
+//! `kdpipe run EXP`: plan, then execute every stage that is not cached.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use pipeline::events::{new_run_id, EventSink, JsonlLog};
+use pipeline::experiment::ExecutorKind as ExpExecutor;
+use pipeline::plan::{plan, Plan};
+use pipeline::scheduler::local::LocalExecutor;
+use pipeline::scheduler::run::{run as run_plan, RunOptions};
+use pipeline::scheduler::slurm::{SlurmConfig, SlurmExecutor};
+use pipeline::scheduler::Executor;
+
+use crate::cli::{ExecutorKind, GlobalArgs, RunArgs};
+use crate::display::Display;
+use crate::exit::{self, CmdResult, Failure};
+use crate::study;
+
+pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
+    let study = study::load(&args.experiment, global)?;
+    let plan = plan(&study.specs, &study.store, &args.force).map_err(Failure::bad_input)?;
+    if args.dry_run {
+        print_plan(&plan, args.json)?;
+        return Ok(exit::OK);
+    }
+
+    let exe = std::env::current_exe().context("cannot locate the kdpipe binary")?;
+    let store_root = std::path::absolute(study.store.root()).context("cannot resolve the store path")?;
+    let cfg = &study.experiment.executor;
+    let use_slurm = match args.executor {
+        Some(k) => k == ExecutorKind::Slurm,
+        None => cfg.kind == ExpExecutor::Slurm,
+    };
+    let mut executor: Box<dyn Executor> = if use_slurm {
+        let mut sc = SlurmConfig::new(exe, store_root);
+        sc.partition = args.partition.clone().or_else(|| cfg.partition.clone());
+        sc.account = args.account.clone().or_else(|| cfg.account.clone());
+        sc.time = args.time.clone().or_else(|| cfg.time.clone());
+        sc.gres = args.gres.clone().or_else(|| cfg.gres.clone());
+        Box::new(SlurmExecutor::new(sc))
+    } else {
+        Box::new(LocalExecutor::new(exe, store_root, Vec::new()))
+    };
+
+    let run_id = new_run_id();
+    let log_path = study.store.root().join("runs").join(format!("{run_id}.jsonl"));
+    let mut sink = EventSink::new(run_id.clone());
+    sink.subscribe(Box::new(JsonlLog::create(&log_path).map_err(anyhow::Error::from)?));
+    sink.subscribe(Box::new(Display::new(args.plain)));
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        // A second Ctrl-C falls through to the default handler (kill).
+        let _ = ctrlc::set_handler(move || {
+            if cancel.swap(true, Ordering::SeqCst) {
+                std::process::exit(exit::INTERRUPTED as i32);
+            }
+        });
+    }
+    let opts = RunOptions {
+        experiment: study.experiment.name.clone(),
+        jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
+        gpus: study::gpu_slots(),
+        keep_going: args.keep_going,
+        cancel: cancel.clone(),
+    };
+    let summary = run_plan(&plan, &study.store, executor.as_mut(), &opts, &mut sink)
+        .map_err(|e| Failure::stage_failed(anyhow::Error::from(e)))?;
+    eprintln!("run log: {}", log_path.display());
+    if summary.cancelled || cancel.load(Ordering::SeqCst) {
+        return Ok(exit::INTERRUPTED);
+    }
+    Ok(if summary.ok { exit::OK } else { exit::STAGE_FAILED })
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn print_plan(plan: &Plan, json: bool) -> Result<(), Failure> {
+    if json {
+        let stages: Vec<_> = plan
+            .stages
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "name": s.spec.name,
+                    "kind": s.spec.kind,
+                    "fingerprint": s.fingerprint,
+                    "will_run": s.will_run(),
+                    "reasons": s.reasons(),
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "stages": stages,
+            "to_run": plan.to_run(),
+            "cached": plan.cached(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out).context("failed to encode the plan")?);
+    } else {
+        let mut out = String::new();
+        for s in plan.stages.iter().filter(|s| s.will_run()) {
+            out.push_str(&format!("would run  {}  ({})\n", s.spec.name, super::status::reasons_text(s)));
+        }
+        out.push_str(&format!("{} to run, {} cached\n", plan.to_run(), plan.cached()));
+        print!("{out}");
+    }
+    Ok(())
+}
+

@@ -1,0 +1,166 @@
+//! The terminal display: a subscriber of the scheduler's event stream. On a
+//! terminal it draws an overall bar plus one bar per running stage (epochs
+//! for training stages); otherwise (or with `--plain`) it prints one line per
+//! event. The JSON-lines run log is another subscriber of the same stream.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pipeline::events::{Event, Subscriber};
+
+pub struct Display {
+    mode: Mode,
+}
+
+enum Mode {
+    Plain,
+    Bars {
+        multi: MultiProgress,
+        overall: ProgressBar,
+        running: HashMap<String, ProgressBar>,
+        failed: usize,
+    },
+}
+
+impl Display {
+    /// Bars on a terminal unless `plain`; plain lines otherwise.
+    pub fn new(plain: bool) -> Display {
+        if plain || !std::io::stderr().is_terminal() {
+            return Display { mode: Mode::Plain };
+        }
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(ProgressBar::new(0));
+        overall.set_style(
+            ProgressStyle::with_template("{prefix:>8.bold} [{bar:30.cyan/blue}] {pos}/{len} stages {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        overall.set_prefix("run");
+        overall.enable_steady_tick(Duration::from_millis(200));
+        Display {
+            mode: Mode::Bars {
+                multi,
+                overall,
+                running: HashMap::new(),
+                failed: 0,
+            },
+        }
+    }
+}
+
+fn fmt_metrics(metrics: &std::collections::BTreeMap<String, f64>) -> String {
+    metrics
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.3}"))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+impl Subscriber for Display {
+    fn on_event(&mut self, _run_id: &str, event: &Event) {
+        match &mut self.mode {
+            Mode::Plain => plain_line(event),
+            Mode::Bars {
+                multi,
+                overall,
+                running,
+                failed,
+            } => match event {
+                Event::RunStarted { to_run, cached, .. } => {
+                    overall.set_length(*to_run as u64);
+                    overall.set_message(format!("({cached} cached)"));
+                }
+                Event::Started { name, .. } => {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner:.green} {prefix} {wide_msg} {elapsed}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_prefix(name.clone());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    running.insert(name.clone(), bar);
+                }
+                Event::Progress {
+                    name,
+                    done,
+                    total,
+                    metrics,
+                    ..
+                } => {
+                    if let Some(bar) = running.get(name) {
+                        bar.set_message(format!("epoch {done}/{total}  {}", fmt_metrics(metrics)));
+                    }
+                }
+                Event::Finished { name, wall_s, .. } => {
+                    if let Some(bar) = running.remove(name) {
+                        bar.finish_and_clear();
+                        multi.remove(&bar);
+                    }
+                    overall.inc(1);
+                    let _ = multi.println(format!("  done    {name} ({wall_s:.1} s)"));
+                }
+                Event::Failed { name, reason, log, .. } => {
+                    if let Some(bar) = running.remove(name) {
+                        bar.finish_and_clear();
+                        multi.remove(&bar);
+                    }
+                    *failed += 1;
+                    overall.inc(1);
+                    overall.set_message(format!("({failed} failed)"));
+                    let _ = multi.println(format!("  FAILED  {name}: {reason}\n          log: {}", log.display()));
+                }
+                Event::Skipped { name, because, .. } => {
+                    overall.inc(1);
+                    let _ = multi.println(format!("  skipped {name} ({because})"));
+                }
+                Event::RunFinished { .. } => {
+                    overall.finish_and_clear();
+                    let _ = multi.clear();
+                    plain_line(event);
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+fn plain_line(event: &Event) {
+    match event {
+        Event::RunStarted {
+            experiment,
+            stages,
+            to_run,
+            cached,
+        } => eprintln!("{experiment}: {stages} stages, {cached} cached, {to_run} to run"),
+        Event::Started { name, job, threads, .. } => eprintln!("  start   {name} [{job}, {threads} thread(s)]"),
+        Event::Finished {
+            name, wall_s, computed, ..
+        } => {
+            if *computed {
+                eprintln!("  done    {name} ({wall_s:.1} s)")
+            } else {
+                eprintln!("  done    {name} (published by another run)")
+            }
+        }
+        Event::Failed { name, reason, log, .. } => {
+            eprintln!("  FAILED  {name}: {reason}\n          log: {}", log.display())
+        }
+        Event::Skipped { name, because, .. } => eprintln!("  skipped {name} ({because})"),
+        Event::RunFinished {
+            ok,
+            computed,
+            cached,
+            failed,
+            skipped,
+            wall_s,
+        } => {
+            let verdict = if *ok { "ok" } else { "FAILED" };
+            eprintln!(
+                "{verdict}: {computed} computed, {cached} cached, {failed} failed, {skipped} skipped in {wall_s:.1} s"
+            );
+        }
+        Event::Planned { .. } | Event::Cached { .. } | Event::Progress { .. } => {}
+    }
+}
