@@ -171,7 +171,7 @@ fn imagefolder_teacher_students_evaluate() {
     let teacher_dir = tmp.path().join("teacher");
     let tp = TeacherParams {
         model: model(3),
-        train: train(6, true),
+        train: train(15, true),
     };
     run("teacher", &tp, &[("data", &data_dir)], &teacher_dir);
     for f in [
@@ -185,7 +185,7 @@ fn imagefolder_teacher_students_evaluate() {
     }
     let history = std::fs::read_to_string(teacher_dir.join("history.csv")).unwrap();
     assert!(history.starts_with("epoch,train_loss,train_acc,val_loss,val_acc,lr\n"));
-    assert_eq!(history.lines().count(), 7);
+    assert_eq!(history.lines().count(), 16);
     let logits = tch::Tensor::read_safetensors(teacher_dir.join("logits.safetensors")).unwrap();
     let shapes: BTreeMap<String, Vec<i64>> =
         logits.iter().map(|(n, t)| (n.clone(), t.size())).collect();

@@ -55,7 +55,9 @@ pub(crate) struct SplitCfg {
     pub max_per_class: Option<u32>,
 }
 
-/// Seeded stratified split. `labels[i]`, `given[i]`, `hashes[i]` describe
+/// Seeded stratified split. Pool items are split three ways, a source's
+/// training part two ways (unless the source also gives a validation
+/// part), given validation and test parts are kept. `labels[i]`, `given[i]`, `hashes[i]` describe
 /// item `i`. Within each (class, given split) group the items are ordered by
 /// hash, then shuffled with a generator seeded by (`seed`, class, group), so
 /// the split depends only on content, labels and the seed.
@@ -73,6 +75,9 @@ pub(crate) fn stratified_split(
         max_per_class,
     } = *cfg;
     let mut out = SplitIdx::default();
+    // A source with its own validation split (MedMNIST) keeps its training
+    // part whole.
+    let has_val = given.contains(&Given::Val);
     let cap = |mut v: Vec<usize>| {
         if let Some(m) = max_per_class {
             v.truncate(m as usize);
@@ -108,7 +113,7 @@ pub(crate) fn stratified_split(
                     out.train.extend(cap(train));
                 }
                 Given::Train => {
-                    let n_val = take(n, val_fraction);
+                    let n_val = if has_val { 0 } else { take(n, val_fraction) };
                     out.val.extend(cap(idx[..n_val].to_vec()));
                     out.train.extend(cap(idx[n_val..].to_vec()));
                 }
