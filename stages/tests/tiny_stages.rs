@@ -63,6 +63,16 @@ fn write_imagefolder(root: &Path, per_class: usize) {
 }
 
 fn run(kind: &str, params: &impl Serialize, upstream: &[(&str, &Path)], out: &Path) -> StageReport {
+    run_threads(kind, params, upstream, out, 1)
+}
+
+fn run_threads(
+    kind: &str,
+    params: &impl Serialize,
+    upstream: &[(&str, &Path)],
+    out: &Path,
+    threads: usize,
+) -> StageReport {
     let value = serde_json::to_value(params).unwrap();
     let params: BTreeMap<String, serde_json::Value> = value
         .as_object()
@@ -92,7 +102,7 @@ fn run(kind: &str, params: &impl Serialize, upstream: &[(&str, &Path)], out: &Pa
             .iter()
             .map(|(r, d)| (r.to_string(), d.to_path_buf()))
             .collect(),
-        threads: 1,
+        threads,
         progress: &progress,
     };
     let report = stages::run_stage(&ctx).unwrap_or_else(|e| panic!("{kind} failed: {e}"));
@@ -534,5 +544,75 @@ fn bench_train_throughput() {
         stages::models::param_count(&vs),
         built.macs,
         res.images_per_s
+    );
+}
+
+/// Sanity run on the real brain MRI set (not a test of record): prepare at
+/// 32×32 grayscale, train a 5-block teacher, evaluate; prints timings.
+/// Run: `cargo test -p stages --release --test tiny_stages -- --ignored
+/// --nocapture brain_mri_sanity` (data in ~/.cache/kdpipe/data/brain-mri).
+#[test]
+#[ignore]
+fn brain_mri_sanity() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let home = std::env::var("HOME").unwrap();
+    let src = PathBuf::from(home).join(".cache/kdpipe/data/brain-mri");
+    let threads: usize = std::env::var("KDPIPE_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let tmp = tempfile::tempdir().unwrap();
+    let t0 = std::time::Instant::now();
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.path().join("data");
+    std::fs::create_dir_all(&out).unwrap();
+    let info = prepare_dataset(
+        &ds_params("brain-mri", DatasetFormat::Imagefolder, 32, 1),
+        &files,
+        &out,
+        threads,
+    )
+    .unwrap();
+    println!(
+        "prepare: {:.2}s files={} dups={} counts={:?}",
+        t0.elapsed().as_secs_f64(),
+        files.len(),
+        info.duplicates_removed,
+        info.counts
+    );
+    let t1 = std::time::Instant::now();
+    let mut tr = train(30, true);
+    tr.batch_size = 32;
+    tr.lr = 1e-3;
+    let tp = TeacherParams {
+        model: ModelParams {
+            depth: 5,
+            width: 16,
+            max_width: 256,
+            dropout: 0.3,
+            ..model(5)
+        },
+        train: tr,
+    };
+    let tdir = tmp.path().join("teacher");
+    run_threads("teacher", &tp, &[("data", &out)], &tdir, threads);
+    println!(
+        "teacher: {:.2}s train.json={}",
+        t1.elapsed().as_secs_f64(),
+        std::fs::read_to_string(tdir.join("train.json")).unwrap()
+    );
+    let ev = tmp.path().join("eval");
+    run_threads(
+        "evaluate",
+        &eval_params(),
+        &[("data", &out), ("model", &tdir)],
+        &ev,
+        threads,
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ev.join("metrics.json")).unwrap()).unwrap();
+    println!(
+        "test accuracy={} macro_f1={} auc={} latency_ms={}",
+        m["accuracy"], m["macro_f1"], m["roc_auc_macro_ovr"], m["latency_ms_median"]
     );
 }

@@ -184,7 +184,7 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
         "params": info.params,
         "macs": info.macs,
         "distill": job.distill.as_ref().map(|(p, _)| json!({"temperature": p.temperature, "alpha": p.alpha})),
-        "teacher_logits": if job.distill.is_some() { "cached, un-augmented images" } else { "none" },
+        "distill_source": if job.distill.is_some() { "cached teacher logits of the un-augmented training images" } else { "none" },
         "pretrained": pretrained.map(|(l, s)| json!({"loaded": l, "skipped": s})),
     });
     write_json(&out.join("train.json"), &train_json)?;
