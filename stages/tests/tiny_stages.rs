@@ -405,6 +405,11 @@ fn idx_gz_resized_and_split() {
     assert_eq!(info.split["train"].len(), 14);
     let data = PreparedData::load(&out).unwrap();
     assert_eq!(data.test.x.size(), vec![6, 3, 12, 12]);
+    p.max_per_class = Some(2);
+    let info = prepare_dataset(&p, &files, &out, 2).unwrap();
+    for split in ["train", "val", "test"] {
+        assert_eq!(info.split[split].len(), 4, "{split}");
+    }
 }
 
 #[test]

@@ -298,6 +298,24 @@ mod tests {
     }
 
     #[test]
+    fn pretrained_weights_load_by_name_and_skip_the_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = nn::VarStore::new(Device::Cpu);
+        build_model(&mp(Arch::Cnn, 2), 3, 8, 10, &src.root()).unwrap();
+        let path = dir.path().join("w.safetensors");
+        save_weights(&src, &path).unwrap();
+        // Grayscale, 3 classes: first conv summed over RGB, fc skipped.
+        let dst = nn::VarStore::new(Device::Cpu);
+        build_model(&mp(Arch::Cnn, 2), 1, 8, 3, &dst.root()).unwrap();
+        let (loaded, skipped) = load_pretrained(&dst, &path).unwrap();
+        assert_eq!(skipped, 2); // fc.weight, fc.bias
+        assert_eq!(loaded, dst.variables().len() - 2);
+        let w_src =
+            src.variables()["block1.conv.weight"].sum_dim_intlist(1, true, tch::Kind::Float);
+        assert!(dst.variables()["block1.conv.weight"].allclose(&w_src, 1e-6, 1e-6, false));
+    }
+
+    #[test]
     fn pooling_stops_at_one_pixel() {
         let vs = nn::VarStore::new(Device::Cpu);
         let b = build_model(&mp(Arch::Cnn, 5), 3, 4, 2, &vs.root()).unwrap();
