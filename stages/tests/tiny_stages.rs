@@ -621,3 +621,83 @@ fn brain_mri_sanity() {
         m["accuracy"], m["macro_f1"], m["roc_auc_macro_ovr"], m["latency_ms_median"]
     );
 }
+
+/// The `kdpipe-stage` binary runs the exec-stage protocol against a real
+/// store: prepare (inputs checked by content hash) then a teacher, with
+/// progress lines on stdout and the artifacts published.
+#[test]
+fn kdpipe_stage_binary_publishes_prepare_and_teacher() {
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_imagefolder(&src, 8);
+    let store = pipeline::store::Store::open(&tmp.path().join("store")).unwrap();
+    let inputs: BTreeMap<String, String> = list_input_files(&src)
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let digest = sha2::Sha256::digest(std::fs::read(&f.path).unwrap());
+            (f.key, digest.iter().map(|b| format!("{b:02x}")).collect())
+        })
+        .collect();
+    let to_params = |v: serde_json::Value| -> BTreeMap<String, serde_json::Value> {
+        v.as_object().unwrap().clone().into_iter().collect()
+    };
+    let spec = |kind: &str, params, upstream, inputs, input_root| StageSpec {
+        name: format!("t/{kind}"),
+        kind: kind.into(),
+        code_version: 1,
+        params,
+        upstream,
+        inputs,
+        input_root,
+        resources: Resources::default(),
+    };
+    let exec = |fp: &pipeline::Fingerprint| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kdpipe-stage"))
+            .args(["exec-stage", fp.as_str(), "--store"])
+            .arg(store.root())
+            .args(["--threads", "1"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let ds = serde_json::to_value(ds_params("tiny", DatasetFormat::Imagefolder, 16, 1)).unwrap();
+    let prep = spec(
+        "prepare",
+        to_params(ds),
+        BTreeMap::new(),
+        inputs,
+        Some(src.clone()),
+    );
+    let prep_fp = store.write_spec(&prep).unwrap();
+    exec(&prep_fp);
+    assert!(store.artifact_dir(&prep_fp).join("dataset.json").is_file());
+
+    let tp = TeacherParams {
+        model: model(2),
+        train: train(2, false),
+    };
+    let teacher = spec(
+        "teacher",
+        to_params(serde_json::to_value(&tp).unwrap()),
+        [("data".to_string(), prep_fp.clone())]
+            .into_iter()
+            .collect(),
+        BTreeMap::new(),
+        None,
+    );
+    let t_fp = store.write_spec(&teacher).unwrap();
+    let stdout = exec(&t_fp);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("@kdpipe")).count(),
+        2,
+        "{stdout}"
+    );
+    assert!(store
+        .artifact_dir(&t_fp)
+        .join("logits.safetensors")
+        .is_file());
+}
