@@ -701,3 +701,31 @@ fn kdpipe_stage_binary_publishes_prepare_and_teacher() {
         .join("logits.safetensors")
         .is_file());
 }
+
+/// The Kaggle layout: `Training/<class>` and `Testing/<class>`; the test
+/// folder is the test split, validation comes out of the training folder,
+/// and a training image duplicated in the test folder is dropped from
+/// training (no leak).
+#[test]
+fn presplit_train_test_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_imagefolder(&src.join("Training"), 10);
+    write_imagefolder(&src.join("Testing"), 3);
+    // Testing/a/img000.png equals Training/a/img000.png (same generator).
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut p = ds_params("k", DatasetFormat::Imagefolder, 16, 1);
+    p.train_dir = Some("Training".into());
+    p.test_dir = Some("Testing".into());
+    let info = prepare_dataset(&p, &files, &out, 1).unwrap();
+    // Testing: 3 per class + a copy (removed); Training: 10 + 1 copy per a,
+    // minus the 3 per class that also sit in Testing.
+    assert_eq!(info.split["test"].len(), 6);
+    assert_eq!(info.duplicates_removed, 1 + 1 + 6);
+    let trainval = info.split["train"].len() + info.split["val"].len();
+    assert_eq!(trainval, 14);
+    let test: std::collections::BTreeSet<_> = info.split["test"].iter().collect();
+    assert!(info.split["train"].iter().all(|h| !test.contains(h)));
+}

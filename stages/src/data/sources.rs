@@ -119,7 +119,12 @@ fn read_imagefolder(params: &DatasetParams, files: &[InputFile]) -> Result<Sourc
             (None, None) => Given::Pool,
             (train, test) => {
                 if train.as_deref().is_some_and(|t| dirs.contains(&t)) {
-                    Given::Train
+                    // Without a test folder the training folder is the pool.
+                    if test.is_some() {
+                        Given::Train
+                    } else {
+                        Given::Pool
+                    }
                 } else if test.as_deref().is_some_and(|t| dirs.contains(&t)) {
                     Given::Test
                 } else {
