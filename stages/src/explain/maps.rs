@@ -33,7 +33,7 @@ pub(crate) fn single_dims(x: &Tensor, what: &'static str) -> Result<[i64; 3], Ex
 /// OpenCV's `resize`). A convex combination, so a non-negative map stays so.
 pub(crate) fn upsample(maps: &Tensor, height: i64, width: i64) -> Tensor {
     maps.to_kind(Kind::Float)
-        .upsample_bilinear2d([height, width], false, None, None)
+        .upsample_bilinear2d([height, width], false, None::<f64>, None::<f64>)
         .squeeze_dim(1)
 }
 

@@ -329,13 +329,6 @@ pub(crate) fn explain_into(
         v["background"] = json!(picks);
         methods.insert("expected_gradients".into(), v);
     }
-    let mut explain = json!({
-        "images": indices,
-        "labels": labels,
-        "predicted": classes,
-        "deletion_baseline": "dataset mean (0 after normalisation)",
-        "methods": methods,
-    });
     let mut summary = serde_json::Map::new();
     for (name, v) in &methods {
         for key in ["deletion_auc", "insertion_auc"] {
@@ -344,6 +337,13 @@ pub(crate) fn explain_into(
             }
         }
     }
+    let mut explain = json!({
+        "images": indices,
+        "labels": labels,
+        "predicted": classes,
+        "deletion_baseline": "dataset mean (0 after normalisation)",
+        "methods": methods,
+    });
     if let Some(dir) = teacher {
         let a = teacher_agreement(dir, &indices, &maps)?;
         summary.insert("gradcam_pearson".into(), json!(a.gradcam_pearson));
