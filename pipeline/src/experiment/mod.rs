@@ -1,1 +1,3 @@
-//! TODO
+//! TODO (owned by the experiment helper; `pub mod params;` added so the explain branch builds)
+
+pub mod params;

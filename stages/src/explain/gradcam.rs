@@ -79,7 +79,7 @@ pub fn gradcam(
     let grads = Tensor::f_run_backward(&[score], &[act], false, false).map_err(
         ExplainError::torch("back-propagating the grad-cam class score"),
     )?;
-    let weights = grads[0].mean_dim([2, 3], true, Kind::Float);
+    let weights = grads[0].mean_dim([2i64, 3].as_slice(), true, Kind::Float);
     let coarse = (weights * act.detach().to_kind(Kind::Float))
         .sum_dim_intlist(1, true, Kind::Float)
         .relu();
@@ -183,7 +183,7 @@ mod tests {
         let x = xs.detach().set_requires_grad(true);
         let (acts, logits) = model.forward_taps(&x, false);
         let g = Tensor::run_backward(&[logits.get(0).get(1)], &[&acts[0]], false, false);
-        let w = g[0].mean_dim([2, 3], true, Kind::Double);
+        let w = g[0].mean_dim([2i64, 3].as_slice(), true, Kind::Double);
         let want = (w * acts[0].detach())
             .sum_dim_intlist(1, false, Kind::Double)
             .relu();

@@ -42,7 +42,7 @@ impl TwoConv {
 
     /// a2: [N, 3, h, w] → logits [N, 2].
     pub(crate) fn head(&self, a2: &Tensor) -> Tensor {
-        let pooled = a2.tanh().mean_dim([2, 3], false, a2.kind());
+        let pooled = a2.tanh().mean_dim([2i64, 3].as_slice(), false, a2.kind());
         pooled.matmul(&self.lin.tr()) + &self.lin_b
     }
 }
@@ -117,7 +117,7 @@ impl Classifier for Blind {
         Tensor::from_slice(&[1.0f32, 2.0, 0.5])
             .view([1, 3])
             .expand([n, 3], false)
-            + xs.sum_dim_intlist([1, 2, 3], true, Kind::Float)
+            + xs.sum_dim_intlist([1i64, 2, 3].as_slice(), true, Kind::Float)
                 .view([n, 1])
                 * 0.0
     }
