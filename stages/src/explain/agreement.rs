@@ -79,6 +79,7 @@ pub fn agreement(student: &[Vec<f32>], teacher: &[Vec<f32>]) -> Agreement {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -12,6 +12,7 @@ pub fn jet(v: f32) -> [u8; 3] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::jet;
 

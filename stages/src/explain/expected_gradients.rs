@@ -98,6 +98,7 @@ pub fn expected_gradients<R: Rng>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::explain::test_models::{inputs, Linear, TwoConv};
@@ -148,10 +149,10 @@ mod tests {
     }
 
     /// Nonlinear conv net: both b and α are sampled. Stated tolerance: with
-    /// 8192 samples the sum is within 5 % of |f(x) − E_b f(b)| (observed
-    /// error is well below 1 %).
+    /// 8192 samples the sum is within 2 % of |f(x) − E_b f(b)| (observed:
+    /// 0.014 %, i.e. the tolerance leaves room for other seeds and BLAS).
     #[test]
-    fn conv_net_completeness_within_five_percent() {
+    fn conv_net_completeness_within_two_percent() {
         let model = TwoConv::with_kind(Kind::Double);
         let x = inputs(&[1, 6, 6], 14, Kind::Double) * 2.0;
         let bg = inputs(&[16, 1, 6, 6], 15, Kind::Double);
@@ -168,7 +169,7 @@ mod tests {
             "degenerate test: f(x) − E f(b) = {target}"
         );
         assert!(
-            (got - target).abs() <= 0.05 * target.abs(),
+            (got - target).abs() <= 0.02 * target.abs(),
             "{got} vs {target}"
         );
     }

@@ -126,6 +126,7 @@ pub fn deletion_insertion(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::explain::test_models::{inputs, Blind, OnePixel};

@@ -36,6 +36,7 @@ pub fn feature_maps(model: &dyn Classifier, xs: &Tensor) -> Result<FeatureMaps, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::explain::maps::to_vec_f32;

@@ -93,6 +93,7 @@ pub fn gradcam(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::explain::maps::{to_vec_f32, to_vec_i64};
@@ -154,6 +155,8 @@ mod tests {
                     want[p] += g * f64::from(a_vals[(ch * h * w) as usize + p]);
                 }
             }
+            // Non-degenerate: the ReLU both keeps and clips some pixels.
+            assert!(want.iter().any(|v| *v > 1e-3) && want.iter().any(|v| *v < -1e-3));
             let got = to_vec_f32(&cam.coarse.get(i as i64)).unwrap();
             for (gv, wv) in got.iter().zip(&want) {
                 assert!(

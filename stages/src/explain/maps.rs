@@ -77,6 +77,7 @@ pub(crate) fn to_vec_i64(t: &Tensor) -> Result<Vec<i64>, ExplainError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -106,6 +106,7 @@ pub fn save_png(img: &RgbImage, path: &Path) -> Result<(), ExplainError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use tch::Kind;

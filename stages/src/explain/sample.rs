@@ -57,6 +57,7 @@ pub fn image_rng(seed: u64, index: i64) -> ChaCha8Rng {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rand::Rng;

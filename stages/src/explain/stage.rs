@@ -403,6 +403,7 @@ fn teacher_agreement(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::explain::test_models::{inputs, TwoConv};

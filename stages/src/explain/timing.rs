@@ -174,6 +174,7 @@ pub(crate) fn time_methods(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
