@@ -11,5 +11,6 @@ pub mod explain;
 pub mod models;
 pub mod registry;
 pub mod train;
+pub mod worker;
 
 pub use registry::{code_versions, run_stage};

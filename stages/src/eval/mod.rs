@@ -1,1 +1,169 @@
-//! TODO
+//! The `evaluate` stage: test-split metrics of one trained model, its size
+//! and its per-image inference latency, written as `metrics.json` and a
+//! one-row `metrics.csv`.
+
+pub mod metrics;
+
+use std::path::Path;
+use std::time::Instant;
+
+use pipeline::exec::{StageContext, StageFailure, StageReport};
+use pipeline::experiment::params::EvalParams;
+use serde_json::json;
+use tch::{Device, Kind, Tensor};
+
+use crate::data::PreparedData;
+use crate::device::{device_name, resolve_device};
+use crate::error::{write_json, Result, StagesError};
+use crate::models::{load_model_with_info, Classifier};
+use crate::train::fit::predict_logits;
+pub use metrics::{classification_metrics, ClassMetrics, Metrics};
+
+/// Code version of the `evaluate` kind.
+pub const EVALUATE_CODE_VERSION: u32 = pipeline::kinds::EVALUATE;
+
+/// The `evaluate` stage (upstream roles `data` and `model`).
+pub fn run_evaluate(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
+    let p: EvalParams = ctx.params()?;
+    let device = resolve_device(&p.device)?;
+    let data = PreparedData::load(ctx.upstream_dir("data")?)?;
+    let (model, info) = load_model_with_info(ctx.upstream_dir("model")?, device)?;
+    let mut m = evaluate_model(model.as_ref(), &data, device, &p)?;
+    m.params = info.params;
+    m.macs = info.macs;
+    write_metrics(ctx.out_dir, &m)?;
+    Ok(StageReport {
+        device: device_name(device),
+        summary: json!({
+            "accuracy": m.accuracy,
+            "macro_f1": m.macro_f1,
+            "roc_auc_macro_ovr": m.roc_auc_macro_ovr,
+            "latency_ms_median": m.latency_ms_median,
+        }),
+    })
+}
+
+/// Test-split metrics and latency of `model` (size fields left at 0).
+pub fn evaluate_model(
+    model: &dyn Classifier,
+    data: &PreparedData,
+    device: Device,
+    p: &EvalParams,
+) -> Result<Metrics> {
+    let logits = predict_logits(model, &data.test.x, device, 64);
+    let probs = logits.softmax(-1, Kind::Double);
+    let n = probs.size()[0];
+    let k = data.num_classes();
+    let flat: Vec<f64> = Vec::<f64>::try_from(probs.flatten(0, -1))
+        .map_err(StagesError::torch("reading test probabilities"))?;
+    let probs: Vec<Vec<f64>> = (0..n as usize)
+        .map(|i| flat[i * k as usize..(i + 1) * k as usize].to_vec())
+        .collect();
+    let labels: Vec<usize> = Vec::<i64>::try_from(&data.test.y)
+        .map_err(StagesError::torch("reading test labels"))?
+        .into_iter()
+        .map(|l| l as usize)
+        .collect();
+    let mut m = classification_metrics(&labels, &probs, &data.classes);
+    let (median, p95) = latency_ms(
+        model,
+        &data.test.x,
+        device,
+        p.latency_warmup,
+        p.latency_repeats,
+    );
+    m.latency_ms_median = median;
+    m.latency_ms_p95 = p95;
+    Ok(m)
+}
+
+/// Median and p95 wall time (ms) of a one-image forward pass after
+/// `warmup` untimed passes, over `repeats` passes cycling through `x`.
+pub fn latency_ms(
+    model: &dyn Classifier,
+    x: &Tensor,
+    device: Device,
+    warmup: u32,
+    repeats: u32,
+) -> (f64, f64) {
+    let n = x.size()[0];
+    if n == 0 || repeats == 0 {
+        return (0.0, 0.0);
+    }
+    let images: Vec<Tensor> = (0..n.min(16))
+        .map(|i| x.narrow(0, i, 1).to_device(device))
+        .collect();
+    let mut samples = Vec::with_capacity(repeats as usize);
+    tch::no_grad(|| {
+        for i in 0..(warmup + repeats) {
+            let img = &images[i as usize % images.len()];
+            let start = Instant::now();
+            let out = model.logits(img, false);
+            if device.is_cuda() {
+                tch::Cuda::synchronize(match device {
+                    Device::Cuda(d) => d as i64,
+                    _ => 0,
+                });
+            }
+            let _ = out.size();
+            if i >= warmup {
+                samples.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    });
+    metrics::median_p95(&samples)
+}
+
+/// Writes `metrics.json` and the one-row `metrics.csv`.
+pub fn write_metrics(dir: &Path, m: &Metrics) -> Result<()> {
+    write_json(&dir.join("metrics.json"), m)?;
+    let mut header = vec![
+        "accuracy",
+        "macro_precision",
+        "macro_recall",
+        "macro_f1",
+        "weighted_precision",
+        "weighted_recall",
+        "weighted_f1",
+        "roc_auc_macro_ovr",
+        "params",
+        "macs",
+        "latency_ms_median",
+        "latency_ms_p95",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    let mut row = vec![
+        m.accuracy.to_string(),
+        m.macro_precision.to_string(),
+        m.macro_recall.to_string(),
+        m.macro_f1.to_string(),
+        m.weighted_precision.to_string(),
+        m.weighted_recall.to_string(),
+        m.weighted_f1.to_string(),
+        m.roc_auc_macro_ovr
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        m.params.to_string(),
+        m.macs.to_string(),
+        m.latency_ms_median.to_string(),
+        m.latency_ms_p95.to_string(),
+    ];
+    for c in &m.per_class {
+        header.push(format!("f1_{}", c.class));
+        row.push(c.f1.to_string());
+    }
+    let path = dir.join("metrics.csv");
+    let csv_err = |source| StagesError::Csv {
+        path: path.clone(),
+        source,
+    };
+    let mut w = csv::Writer::from_path(&path).map_err(csv_err)?;
+    w.write_record(&header).map_err(csv_err)?;
+    w.write_record(&row).map_err(csv_err)?;
+    w.flush().map_err(|source| StagesError::Write {
+        path: path.clone(),
+        source,
+    })
+}

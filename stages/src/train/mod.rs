@@ -1,1 +1,236 @@
-//! TODO
+//! Training stages: `teacher` and `student` (distilled or control).
+//!
+//! Both run [`fit::fit`] and write `model.safetensors`, `model.json`,
+//! `history.csv` and `train.json`; the teacher also writes
+//! `logits.safetensors` (its logits for the un-augmented train, val and test
+//! images).
+//!
+//! # Cached teacher logits and augmentation
+//! Students distil from the teacher's *cached* logits of the un-augmented
+//! training images, even when `augment = true`. The augmentations are small
+//! (a horizontal flip and a shift of at most 1/16 of the side), so the
+//! teacher's output on the augmented image is close to that on the original;
+//! reusing the cache is a documented approximation that lets every student of
+//! a sweep share one teacher forward pass per image instead of one per batch
+//! and epoch, and keeps a student independent of the teacher's weights
+//! (only of its outputs).
+
+pub mod augment;
+pub mod distill;
+pub mod fit;
+pub mod schedule;
+
+use std::path::Path;
+
+use pipeline::exec::{StageContext, StageFailure, StageReport};
+use pipeline::experiment::params::{
+    DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams,
+};
+use serde_json::json;
+use tch::{nn, Tensor};
+
+use crate::data::PreparedData;
+use crate::device::{device_name, resolve_device, seed_everything};
+use crate::error::{write_json, Result, StagesError};
+use crate::models::{build_model, load_pretrained, param_count, save_weights, ModelInfo};
+use fit::{fit, predict_logits, Distill, FitResult};
+
+/// Code version of the `teacher` kind.
+pub const TEACHER_CODE_VERSION: u32 = pipeline::kinds::TEACHER;
+/// Code version of the `student` kind.
+pub const STUDENT_CODE_VERSION: u32 = pipeline::kinds::STUDENT;
+
+/// The `teacher` stage.
+pub fn run_teacher(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
+    let p: TeacherParams = ctx.params()?;
+    let data = PreparedData::load(ctx.upstream_dir("data")?)?;
+    let weights = p
+        .model
+        .weights
+        .as_ref()
+        .map(|w| match &ctx.spec.input_root {
+            Some(root) if Path::new(w).is_relative() => root.join(w),
+            _ => w.into(),
+        });
+    let out = train_model(&TrainJob {
+        data: &data,
+        model: &p.model,
+        train: &p.train,
+        distill: None,
+        pretrained: weights.as_deref(),
+        out_dir: ctx.out_dir,
+        threads: ctx.threads,
+        teacher_logits_out: true,
+        progress: ctx.progress,
+    })?;
+    Ok(out)
+}
+
+/// The `student` stage: distilled (`distill = Some`, reads the `teacher`
+/// upstream's `logits.safetensors`) or the alpha = 0 control.
+pub fn run_student(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
+    let p: StudentParams = ctx.params()?;
+    let data = PreparedData::load(ctx.upstream_dir("data")?)?;
+    let teacher_logits = match &p.distill {
+        Some(_) => Some(read_teacher_train_logits(ctx.upstream_dir("teacher")?)?),
+        None => None,
+    };
+    let distill = match (&p.distill, &teacher_logits) {
+        (Some(d), Some(t)) => Some((d.clone(), t)),
+        _ => None,
+    };
+    let out = train_model(&TrainJob {
+        data: &data,
+        model: &p.model,
+        train: &p.train,
+        distill,
+        pretrained: None,
+        out_dir: ctx.out_dir,
+        threads: ctx.threads,
+        teacher_logits_out: false,
+        progress: ctx.progress,
+    })?;
+    Ok(out)
+}
+
+/// Teacher logits of the training split from a teacher artifact.
+pub fn read_teacher_train_logits(dir: &Path) -> Result<Tensor> {
+    let path = dir.join("logits.safetensors");
+    let tensors = Tensor::read_safetensors(&path)
+        .map_err(StagesError::torch(format!("reading {}", path.display())))?;
+    tensors
+        .into_iter()
+        .find(|(n, _)| n == "train")
+        .map(|(_, t)| t)
+        .ok_or_else(|| StagesError::artifact(&path, "no tensor `train`"))
+}
+
+/// Everything one training run needs.
+pub struct TrainJob<'a> {
+    pub data: &'a PreparedData,
+    pub model: &'a ModelParams,
+    pub train: &'a TrainParams,
+    /// Distillation settings and the teacher's train-split logits.
+    pub distill: Option<(DistillParams, &'a Tensor)>,
+    /// Pretrained weights file to start from.
+    pub pretrained: Option<&'a Path>,
+    pub out_dir: &'a Path,
+    pub threads: usize,
+    /// Also write `logits.safetensors` (teachers).
+    pub teacher_logits_out: bool,
+    pub progress: &'a dyn Fn(pipeline::exec::Progress),
+}
+
+/// Builds, trains and saves one model into `job.out_dir`.
+pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
+    let device = resolve_device(&job.train.device)?;
+    seed_everything(job.train.seed);
+    let data = job.data;
+    let vs = nn::VarStore::new(device);
+    let built = build_model(
+        job.model,
+        data.channels,
+        data.image_size,
+        data.num_classes(),
+        &vs.root(),
+    )?;
+    let pretrained = match job.pretrained {
+        Some(path) => Some(load_pretrained(&vs, path)?),
+        None => None,
+    };
+    let model = built.model;
+    let distill = job.distill.as_ref().map(|(p, t)| Distill {
+        teacher_train_logits: t,
+        params: p.clone(),
+    });
+    let res: FitResult = fit(
+        model.as_ref(),
+        &vs,
+        &data.train,
+        &data.val,
+        job.train,
+        distill,
+        job.progress,
+    )?;
+
+    let out = job.out_dir;
+    save_weights(&vs, &out.join("model.safetensors"))?;
+    let info = ModelInfo {
+        arch: job.model.arch,
+        depth: job.model.depth,
+        width: job.model.width,
+        max_width: job.model.max_width,
+        dropout: job.model.dropout,
+        num_classes: data.num_classes(),
+        channels: data.channels,
+        image_size: data.image_size,
+        params: param_count(&vs),
+        macs: built.macs,
+        classes: data.classes.clone(),
+    };
+    write_json(&out.join("model.json"), &info)?;
+    write_history(&out.join("history.csv"), &res)?;
+    let threads = tch::get_num_threads();
+    let train_json = json!({
+        "best_epoch": res.best_epoch,
+        "best_val_acc": res.best_val_acc,
+        "best_val_loss": res.best_val_loss,
+        "epochs": job.train.epochs,
+        "images_per_s": res.images_per_s,
+        "train_seconds": res.train_seconds,
+        "threads": threads,
+        "device": device_name(device),
+        "seed": job.train.seed,
+        "params": info.params,
+        "macs": info.macs,
+        "distill": job.distill.as_ref().map(|(p, _)| json!({"temperature": p.temperature, "alpha": p.alpha})),
+        "teacher_logits": if job.distill.is_some() { "cached, un-augmented images" } else { "none" },
+        "pretrained": pretrained.map(|(l, s)| json!({"loaded": l, "skipped": s})),
+    });
+    write_json(&out.join("train.json"), &train_json)?;
+    if job.teacher_logits_out {
+        let bs = job.train.batch_size as usize;
+        let logits: Vec<(&str, Tensor)> = vec![
+            (
+                "test",
+                predict_logits(model.as_ref(), &data.test.x, device, bs),
+            ),
+            (
+                "train",
+                predict_logits(model.as_ref(), &data.train.x, device, bs),
+            ),
+            (
+                "val",
+                predict_logits(model.as_ref(), &data.val.x, device, bs),
+            ),
+        ];
+        let path = out.join("logits.safetensors");
+        Tensor::write_safetensors(&logits, &path)
+            .map_err(StagesError::torch(format!("writing {}", path.display())))?;
+    }
+    Ok(StageReport {
+        device: device_name(device),
+        summary: json!({
+            "best_epoch": res.best_epoch,
+            "best_val_acc": res.best_val_acc,
+            "images_per_s": res.images_per_s,
+            "params": info.params,
+            "macs": info.macs,
+        }),
+    })
+}
+
+fn write_history(path: &Path, res: &FitResult) -> Result<()> {
+    let csv_err = |source| StagesError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
+    for row in &res.history {
+        w.serialize(row).map_err(csv_err)?;
+    }
+    w.flush().map_err(|source| StagesError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,538 @@
+//! Real end-to-end runs of the ML stages on tiny images: data preparation in
+//! all three formats (and its errors), teacher training, a distilled and a
+//! control student, evaluation, and the determinism guarantee.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use pipeline::exec::{Progress, StageContext, StageReport};
+use pipeline::experiment::params::{
+    Arch, DatasetFormat, DatasetParams, DistillParams, EvalParams, ModelParams, Schedule,
+    StudentParams, TeacherParams, TrainParams,
+};
+use pipeline::spec::{Resources, StageSpec};
+use serde::Serialize;
+use stages::data::{list_input_files, prepare_dataset, PreparedData};
+
+/// libtorch's thread count and seed are process-global: run stage tests one
+/// at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn ds_params(name: &str, format: DatasetFormat, size: u32, channels: u32) -> DatasetParams {
+    DatasetParams {
+        name: name.into(),
+        format,
+        image_size: size,
+        channels,
+        val_fraction: 0.2,
+        test_fraction: 0.2,
+        split_seed: 1,
+        train_dir: None,
+        test_dir: None,
+        skip_corrupt: false,
+        max_per_class: None,
+    }
+}
+
+/// A 16×16 image of class `class`: a bright left half (class 0) or a
+/// bright right half (class 1), with per-image noise.
+fn class_image(class: usize, i: usize) -> image::RgbImage {
+    image::RgbImage::from_fn(16, 16, |x, y| {
+        let noise = ((x * 7 + y * 13 + i as u32 * 31) % 40) as u8;
+        let bright = (x < 8) == (class == 0);
+        let v = if bright { 180 + noise } else { 30 + noise };
+        image::Rgb([v, v / 2 + noise, v])
+    })
+}
+
+/// An ImageFolder with `per_class` PNGs in `a/` and `b/` plus one exact
+/// duplicate file.
+fn write_imagefolder(root: &Path, per_class: usize) {
+    for (c, name) in ["a", "b"].iter().enumerate() {
+        std::fs::create_dir_all(root.join(name)).unwrap();
+        for i in 0..per_class {
+            class_image(c, i)
+                .save(root.join(name).join(format!("img{i:03}.png")))
+                .unwrap();
+        }
+    }
+    std::fs::copy(root.join("a/img000.png"), root.join("a/copy_of_0.png")).unwrap();
+}
+
+fn run(kind: &str, params: &impl Serialize, upstream: &[(&str, &Path)], out: &Path) -> StageReport {
+    let value = serde_json::to_value(params).unwrap();
+    let params: BTreeMap<String, serde_json::Value> = value
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let spec = StageSpec {
+        name: format!("test/{kind}"),
+        kind: kind.into(),
+        code_version: 1,
+        params,
+        upstream: BTreeMap::new(),
+        inputs: BTreeMap::new(),
+        input_root: None,
+        resources: Resources::default(),
+    };
+    let fp = spec.fingerprint();
+    let epochs = std::cell::RefCell::new(Vec::new());
+    let progress = |p: Progress| epochs.borrow_mut().push(p.done);
+    std::fs::create_dir_all(out).unwrap();
+    let ctx = StageContext {
+        spec: &spec,
+        fingerprint: &fp,
+        out_dir: out,
+        upstream: upstream
+            .iter()
+            .map(|(r, d)| (r.to_string(), d.to_path_buf()))
+            .collect(),
+        threads: 1,
+        progress: &progress,
+    };
+    let report = stages::run_stage(&ctx).unwrap_or_else(|e| panic!("{kind} failed: {e}"));
+    if kind == "teacher" || kind == "student" {
+        let done = epochs.borrow().clone();
+        assert_eq!(done, (1..=done.len() as u64).collect::<Vec<_>>());
+        assert!(!done.is_empty());
+    }
+    report
+}
+
+fn model(depth: u32) -> ModelParams {
+    ModelParams {
+        arch: Arch::Cnn,
+        depth,
+        width: 4,
+        max_width: 16,
+        dropout: 0.1,
+        weights: None,
+    }
+}
+
+fn train(epochs: u32, augment: bool) -> TrainParams {
+    TrainParams {
+        epochs,
+        batch_size: 8,
+        lr: 0.01,
+        weight_decay: 1e-4,
+        schedule: Schedule::Cosine,
+        plateau_patience: 2,
+        plateau_factor: 0.5,
+        augment,
+        seed: 3,
+        device: "cpu".into(),
+    }
+}
+
+fn eval_params() -> EvalParams {
+    EvalParams {
+        latency_warmup: 1,
+        latency_repeats: 3,
+        device: "cpu".into(),
+    }
+}
+
+fn prepare_folder(tmp: &Path) -> PathBuf {
+    let src = tmp.join("src");
+    write_imagefolder(&src, 20);
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.join("data");
+    std::fs::create_dir_all(&out).unwrap();
+    let info = prepare_dataset(
+        &ds_params("tiny", DatasetFormat::Imagefolder, 16, 3),
+        &files,
+        &out,
+        2,
+    )
+    .unwrap();
+    assert_eq!(info.classes, vec!["a", "b"]);
+    assert_eq!(info.duplicates_removed, 1);
+    let total: usize = info.counts.values().flat_map(|c| c.values()).sum();
+    assert_eq!(total, 40);
+    assert_eq!(info.counts["test"]["a"], 4);
+    out
+}
+
+#[test]
+fn imagefolder_teacher_students_evaluate() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = prepare_folder(tmp.path());
+    let data = PreparedData::load(&data_dir).unwrap();
+    assert_eq!(data.train.x.size(), vec![26, 3, 16, 16]);
+    assert_eq!(data.test.len(), 8);
+
+    let teacher_dir = tmp.path().join("teacher");
+    let tp = TeacherParams {
+        model: model(3),
+        train: train(15, true),
+    };
+    run("teacher", &tp, &[("data", &data_dir)], &teacher_dir);
+    for f in [
+        "model.safetensors",
+        "model.json",
+        "history.csv",
+        "train.json",
+        "logits.safetensors",
+    ] {
+        assert!(teacher_dir.join(f).is_file(), "missing {f}");
+    }
+    let history = std::fs::read_to_string(teacher_dir.join("history.csv")).unwrap();
+    assert!(history.starts_with("epoch,train_loss,train_acc,val_loss,val_acc,lr\n"));
+    assert_eq!(history.lines().count(), 16);
+    let logits = tch::Tensor::read_safetensors(teacher_dir.join("logits.safetensors")).unwrap();
+    let shapes: BTreeMap<String, Vec<i64>> =
+        logits.iter().map(|(n, t)| (n.clone(), t.size())).collect();
+    assert_eq!(shapes["train"], vec![26, 2]);
+    assert_eq!(shapes["test"], vec![8, 2]);
+
+    let eval_dir = tmp.path().join("eval-teacher");
+    run(
+        "evaluate",
+        &eval_params(),
+        &[("data", &data_dir), ("model", &teacher_dir)],
+        &eval_dir,
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(eval_dir.join("metrics.json")).unwrap()).unwrap();
+    // Left-bright vs right-bright is easy: the teacher must learn it.
+    assert!(m["accuracy"].as_f64().unwrap() >= 0.85, "{m}");
+    assert!(m["macs"].as_u64().unwrap() > 0);
+    assert_eq!(m["confusion"].as_array().unwrap().len(), 2);
+    assert!(eval_dir.join("metrics.csv").is_file());
+
+    let student = StudentParams {
+        model: model(1),
+        train: train(4, false),
+        distill: Some(DistillParams {
+            temperature: 4.0,
+            alpha: 0.7,
+        }),
+    };
+    let s_dir = tmp.path().join("student");
+    run(
+        "student",
+        &student,
+        &[("data", &data_dir), ("teacher", &teacher_dir)],
+        &s_dir,
+    );
+    let tj: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s_dir.join("train.json")).unwrap()).unwrap();
+    assert_eq!(tj["distill"]["alpha"], 0.7);
+    let control = StudentParams {
+        distill: None,
+        ..student
+    };
+    let c_dir = tmp.path().join("control");
+    // The control needs no teacher upstream.
+    run("student", &control, &[("data", &data_dir)], &c_dir);
+    assert!(!c_dir.join("logits.safetensors").exists());
+    // The distilled student and the control see the same data and seed; the
+    // soft term must make their weights differ.
+    assert_ne!(
+        std::fs::read(s_dir.join("model.safetensors")).unwrap(),
+        std::fs::read(c_dir.join("model.safetensors")).unwrap()
+    );
+    let loaded = stages::models::load_model(&s_dir, tch::Device::Cpu).unwrap();
+    assert_eq!(loaded.layer_names(), vec!["block1.conv"]);
+}
+
+#[test]
+fn training_is_bit_identical_across_runs() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = prepare_folder(tmp.path());
+    let tp = TeacherParams {
+        model: model(2),
+        train: train(2, true),
+    };
+    let mut outs = Vec::new();
+    for run_i in 0..2 {
+        let dir = tmp.path().join(format!("run{run_i}"));
+        run("teacher", &tp, &[("data", &data_dir)], &dir);
+        let ev = tmp.path().join(format!("eval{run_i}"));
+        run(
+            "evaluate",
+            &eval_params(),
+            &[("data", &data_dir), ("model", &dir)],
+            &ev,
+        );
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ev.join("metrics.json")).unwrap()).unwrap();
+        // Latency is a measurement, not a function of the inputs.
+        m.as_object_mut().unwrap().remove("latency_ms_median");
+        m.as_object_mut().unwrap().remove("latency_ms_p95");
+        outs.push((
+            std::fs::read(dir.join("model.safetensors")).unwrap(),
+            std::fs::read(dir.join("logits.safetensors")).unwrap(),
+            std::fs::read(dir.join("history.csv")).unwrap(),
+            m,
+        ));
+    }
+    assert!(
+        outs[0].0 == outs[1].0,
+        "model.safetensors differs between runs"
+    );
+    assert!(
+        outs[0].1 == outs[1].1,
+        "logits.safetensors differs between runs"
+    );
+    assert_eq!(outs[0].2, outs[1].2);
+    assert_eq!(outs[0].3, outs[1].3);
+}
+
+fn npy(shape: &[usize], descr: &str, data: &[u8]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+#[test]
+fn medmnist_npz_keeps_its_splits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("tinymnist.npz");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (part, n) in [("train", 12usize), ("val", 4), ("test", 6)] {
+        let mut imgs = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let label = (i % 3) as u8;
+            // Distinct content per image (no accidental duplicates).
+            imgs.extend((0..64).map(|p| {
+                (p as u8)
+                    .wrapping_mul(label + 1)
+                    .wrapping_add(i as u8 * 7 + part.len() as u8)
+            }));
+            labels.push(label);
+        }
+        zip.start_file(format!("{part}_images.npy"), opts).unwrap();
+        zip.write_all(&npy(&[n, 8, 8], "|u1", &imgs)).unwrap();
+        zip.start_file(format!("{part}_labels.npy"), opts).unwrap();
+        zip.write_all(&npy(&[n, 1], "|u1", &labels)).unwrap();
+    }
+    zip.finish().unwrap();
+    let files = list_input_files(tmp.path()).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let info = prepare_dataset(
+        &ds_params("npz", DatasetFormat::Medmnist, 8, 1),
+        &files,
+        &out,
+        1,
+    )
+    .unwrap();
+    assert_eq!(info.classes, vec!["0", "1", "2"]);
+    assert_eq!(info.split["train"].len(), 12);
+    assert_eq!(info.split["val"].len(), 4);
+    assert_eq!(info.split["test"].len(), 6);
+    assert_eq!(info.counts["test"]["2"], 2);
+    let data = PreparedData::load(&out).unwrap();
+    assert_eq!(data.train.x.size(), vec![12, 1, 8, 8]);
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn idx_gz_resized_and_split() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (prefix, n) in [("train", 20u32), ("t10k", 6)] {
+        let mut img = vec![0, 0, 8, 3];
+        for d in [n, 6, 6] {
+            img.extend_from_slice(&d.to_be_bytes());
+        }
+        let mut lab = vec![0, 0, 8, 1];
+        lab.extend_from_slice(&n.to_be_bytes());
+        for i in 0..n {
+            img.extend(
+                (0..36u32).map(|p| ((p * 3 + i * 11 + prefix.len() as u32 * 5) % 256) as u8),
+            );
+            lab.push((i % 2) as u8);
+        }
+        std::fs::write(
+            tmp.path().join(format!("{prefix}-images-idx3-ubyte.gz")),
+            gz(&img),
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join(format!("{prefix}-labels-idx1-ubyte.gz")),
+            gz(&lab),
+        )
+        .unwrap();
+    }
+    let files = list_input_files(tmp.path()).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut p = ds_params("idx", DatasetFormat::Idx, 12, 3);
+    p.val_fraction = 0.25;
+    let info = prepare_dataset(&p, &files, &out, 2).unwrap();
+    assert_eq!(info.split["test"].len(), 6);
+    assert_eq!(info.split["val"].len(), 6); // round(10 · 0.25) = 3 per class
+    assert_eq!(info.split["train"].len(), 14);
+    let data = PreparedData::load(&out).unwrap();
+    assert_eq!(data.test.x.size(), vec![6, 3, 12, 12]);
+}
+
+#[test]
+fn corrupt_image_is_named_or_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_imagefolder(&src, 6);
+    std::fs::write(src.join("b/broken.png"), b"this is not a png").unwrap();
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut p = ds_params("c", DatasetFormat::Imagefolder, 16, 1);
+    let err = prepare_dataset(&p, &files, &out, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("b/broken.png"), "{err}");
+    p.skip_corrupt = true;
+    let info = prepare_dataset(&p, &files, &out, 1).unwrap();
+    assert_eq!(info.skipped_corrupt, 1);
+    assert_eq!(info.skipped_files, vec!["b/broken.png"]);
+}
+
+#[test]
+fn empty_class_and_missing_test_class_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_imagefolder(&src, 6);
+    std::fs::create_dir_all(src.join("empty")).unwrap();
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let p = ds_params("e", DatasetFormat::Imagefolder, 16, 1);
+    let err = prepare_dataset(&p, &files, &out, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("empty") && err.contains("has no images"),
+        "{err}"
+    );
+
+    std::fs::remove_dir(src.join("empty")).unwrap();
+    std::fs::create_dir_all(src.join("rare")).unwrap();
+    class_image(0, 99).save(src.join("rare/only.png")).unwrap();
+    let files = list_input_files(&src).unwrap();
+    let err = prepare_dataset(&p, &files, &out, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("class `rare` has no images in the test split"),
+        "{err}"
+    );
+}
+
+#[test]
+fn changed_input_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_imagefolder(&src, 3);
+    let mut files = list_input_files(&src).unwrap();
+    files[0].expected_sha256 = Some("00".repeat(32));
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let err = prepare_dataset(
+        &ds_params("x", DatasetFormat::Imagefolder, 8, 1),
+        &files,
+        &out,
+        1,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(&files[0].key) && err.contains("changed"),
+        "{err}"
+    );
+}
+
+/// Training throughput of the VGG-style CNN on random data, for
+/// BENCHMARKS.md (compare with `bench/pytorch_train.py`, same settings).
+/// Run: `KDPIPE_BENCH_THREADS=1 cargo test -p stages --release --test
+/// tiny_stages -- --ignored --nocapture bench_train_throughput`.
+/// Env: KDPIPE_BENCH_{THREADS,DEPTH,WIDTH,MAX_WIDTH,SIZE,CHANNELS,N,BATCH,EPOCHS}.
+#[test]
+#[ignore]
+fn bench_train_throughput() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let env = |k: &str, d: i64| -> i64 {
+        std::env::var(format!("KDPIPE_BENCH_{k}"))
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let threads = env("THREADS", 1);
+    let (depth, width, max_width) = (env("DEPTH", 5), env("WIDTH", 16), env("MAX_WIDTH", 256));
+    let (size, channels, n, batch, epochs) = (
+        env("SIZE", 48),
+        env("CHANNELS", 1),
+        env("N", 512),
+        env("BATCH", 32),
+        env("EPOCHS", 3),
+    );
+    tch::set_num_threads(threads as i32);
+    tch::manual_seed(0);
+    let x = tch::Tensor::randn([n, channels, size, size], tch::kind::FLOAT_CPU);
+    let y = tch::Tensor::randint(4, [n], tch::kind::INT64_CPU);
+    let train_split = stages::data::Split { x, y };
+    let val = stages::data::Split {
+        x: tch::Tensor::zeros([0, channels, size, size], tch::kind::FLOAT_CPU),
+        y: tch::Tensor::zeros([0], tch::kind::INT64_CPU),
+    };
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let mp = ModelParams {
+        arch: Arch::Cnn,
+        depth: depth as u32,
+        width: width as u32,
+        max_width: max_width as u32,
+        dropout: 0.2,
+        weights: None,
+    };
+    let built = stages::models::build_model(&mp, channels, size, 4, &vs.root()).unwrap();
+    let mut tp = train(epochs as u32, false);
+    tp.batch_size = batch as u32;
+    tp.lr = 1e-3;
+    tp.schedule = Schedule::None;
+    let res = stages::train::fit::fit(
+        built.model.as_ref(),
+        &vs,
+        &train_split,
+        &val,
+        &tp,
+        None,
+        &|_| {},
+    )
+    .unwrap();
+    let gflop = 2.0 * 3.0 * built.macs as f64 * res.images_per_s / 1e9;
+    println!(
+        "kdpipe-bench depth={depth} width={width} max_width={max_width} size={size} channels={channels} n={n} batch={batch} threads={threads} params={} macs={} images_per_s={:.1} approx_train_gflops={gflop:.2}",
+        stages::models::param_count(&vs),
+        built.macs,
+        res.images_per_s
+    );
+}
