@@ -20,7 +20,9 @@ use super::maps::{to_vec_f32, to_vec_i64};
 use super::overlay::{heat_overlay, input_image, panel_scale, save_png, strip, HEAT_ALPHA};
 use super::sample::{background_sample, image_rng, test_sample};
 use super::timing::time_methods;
-use crate::models::Classifier;
+use crate::data::PreparedData;
+use crate::device::{device_name, resolve_device, set_threads};
+use crate::models::{load_model, Classifier};
 
 /// Images per Grad-CAM batch.
 const GRADCAM_BATCH: usize = 16;
@@ -81,47 +83,25 @@ pub fn overlay_name(position: usize, sample_len: usize, method: ExplainMethod) -
     )
 }
 
-// ---- merge shim --------------------------------------------------------
-// The ml branch provides `crate::models::load_model`,
-// `crate::data::PreparedData::load` and `crate::device::{resolve_device,
-// device_name}`. Until it is merged these private functions stand in; at
-// merge, replace the body of `load_inputs` with
-//     let data = crate::data::PreparedData::load(ctx.upstream_dir("data")?)?;
-//     let model = crate::models::load_model(ctx.upstream_dir("model")?, device)?;
-//     Ok(Inputs { model, test_x: data.test.x, test_y: data.test.y,
-//                 train_x: data.train.x, mean: data.mean, std: data.std })
-// and use the device helpers of `crate::device`.
-fn load_inputs(ctx: &StageContext<'_>, _device: Device) -> Result<Inputs, StageFailure> {
-    ctx.upstream_dir("data")?;
-    ctx.upstream_dir("model")?;
-    Err(StageFailure::new(
-        "explain stages cannot load models yet: stages::models::load_model is not merged",
-    ))
+/// Loads the `data` and `model` upstreams (model on `device`, images on the
+/// CPU).
+fn load_inputs(ctx: &StageContext<'_>, device: Device) -> Result<Inputs, StageFailure> {
+    let data = PreparedData::load(ctx.upstream_dir("data")?)?;
+    let model = load_model(ctx.upstream_dir("model")?, device)?;
+    Ok(Inputs {
+        model,
+        test_x: data.test.x,
+        test_y: data.test.y,
+        train_x: data.train.x,
+        mean: data.mean,
+        std: data.std,
+    })
 }
-
-fn resolve_device(name: &str) -> Result<Device, StageFailure> {
-    match name {
-        "auto" => Ok(Device::cuda_if_available()),
-        "cpu" => Ok(Device::Cpu),
-        "cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
-        other => Err(StageFailure::new(format!(
-            "invalid device `{other}`: expected `auto`, `cpu` or an available `cuda`"
-        ))),
-    }
-}
-
-pub(crate) fn device_name(device: Device) -> String {
-    match device {
-        Device::Cuda(i) => format!("cuda:{i}"),
-        _ => "cpu".into(),
-    }
-}
-// ---- end of merge shim -------------------------------------------------
 
 /// Stage kind `explain`.
 pub fn run_explain(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
     let params: ExplainParams = ctx.params()?;
-    let device = resolve_device(&params.device)?;
+    let device = resolve_device(&params.device).map_err(StageFailure::from)?;
     let inputs = load_inputs(ctx, device)?;
     let teacher = ctx.upstream.get(TEACHER_EXPLAIN).map(|p| p.as_path());
     let summary = explain_into(&inputs, &params, device, ctx.out_dir, teacher, ctx.progress)?;
@@ -134,8 +114,8 @@ pub fn run_explain(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> 
 /// Stage kind `timing`.
 pub fn run_timing(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
     let params: TimingParams = ctx.params()?;
-    let device = resolve_device(&params.device)?;
-    tch::set_num_threads(params.threads.clamp(1, i32::MAX as u32) as i32);
+    let device = resolve_device(&params.device).map_err(StageFailure::from)?;
+    set_threads(params.threads as usize);
     let inputs = load_inputs(ctx, device)?;
     let timing = time_methods(&inputs, &params, device, ctx.progress)?;
     write_json(&ctx.out_dir.join("timing.json"), &timing)?;

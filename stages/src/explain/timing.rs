@@ -14,7 +14,8 @@ use super::expected_gradients::expected_gradients;
 use super::feature_maps::feature_maps;
 use super::gradcam::gradcam;
 use super::sample::{background_sample, image_rng, test_sample};
-use super::stage::{device_name, method_name, Inputs};
+use super::stage::{method_name, Inputs};
+use crate::device::device_name;
 
 /// Summary of a set of per-image durations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
