@@ -20,8 +20,8 @@ pub enum ExplainError {
     ClassOutOfRange { class: i64, classes: i64 },
     #[error("{what} must be at least 1")]
     Zero { what: &'static str },
-    #[error("cannot sample {wanted} images from a split of {available}")]
-    SampleTooLarge { wanted: usize, available: usize },
+    #[error("cannot sample {wanted} of {available} images: both must be at least 1")]
+    EmptySample { wanted: usize, available: usize },
     #[error("torch failed while {context}: {source}")]
     Torch {
         context: &'static str,

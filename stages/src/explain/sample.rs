@@ -4,6 +4,7 @@
 //! and the split sizes, so every model of a dataset explains the same images
 //! with the same background and the same interpolation points.
 
+use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -20,6 +21,9 @@ fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
     rng
 }
 
+/// The first `wanted` of a seeded permutation of `0..available`, ascending:
+/// a smaller sample is a subset of a larger one with the same seed (so the
+/// timed images are among the explained ones).
 fn sample(
     available: usize,
     wanted: usize,
@@ -27,13 +31,13 @@ fn sample(
     stream: u64,
 ) -> Result<Vec<i64>, ExplainError> {
     if available == 0 || wanted == 0 {
-        return Err(ExplainError::SampleTooLarge { wanted, available });
+        return Err(ExplainError::EmptySample { wanted, available });
     }
-    let mut picked =
-        rand::seq::index::sample(&mut rng(seed, stream), available, wanted.min(available))
-            .into_vec();
-    picked.sort_unstable();
-    Ok(picked.into_iter().map(|i| i as i64).collect())
+    let mut all: Vec<i64> = (0..available as i64).collect();
+    all.shuffle(&mut rng(seed, stream));
+    all.truncate(wanted.min(available));
+    all.sort_unstable();
+    Ok(all)
 }
 
 /// Test indices to explain: `wanted` of `available` (all of them if fewer),
@@ -71,6 +75,8 @@ mod tests {
         assert_ne!(a, background_sample(100, 10, 3).unwrap());
         assert_eq!(test_sample(5, 10, 3).unwrap(), vec![0, 1, 2, 3, 4]);
         assert!(test_sample(0, 10, 3).is_err());
+        let small = test_sample(100, 4, 3).unwrap();
+        assert!(small.iter().all(|i| a.contains(i)), "{small:?} ⊄ {a:?}");
     }
 
     #[test]
