@@ -323,6 +323,7 @@ pub(crate) fn explain_into(
         "predicted": classes,
         "deletion_baseline": "dataset mean (0 after normalisation)",
         "methods": methods,
+        "params": params,
     });
     if let Some(dir) = teacher {
         let a = teacher_agreement(dir, &indices, &maps)?;
@@ -458,6 +459,7 @@ mod tests {
             json!(["conv1", "conv2"])
         );
         assert!(explain.get("agreement").is_none());
+        assert_eq!(explain["params"]["deletion_steps"], json!(6));
 
         let scale = panel_scale(6);
         for pos in 0..3 {

@@ -171,6 +171,7 @@ pub(crate) fn time_methods(
         "eg_samples": params.eg_samples,
         "eg_background": params.eg_background,
         "methods": results,
+        "params": params,
     }))
 }
 
