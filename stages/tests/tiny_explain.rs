@@ -229,3 +229,51 @@ fn teacher_and_student_explanations_and_timing() {
         assert!(t["methods"][m]["median_s"].as_f64().unwrap() > 0.0);
     }
 }
+
+/// Seconds per image of Grad-CAM and expected gradients (32 samples, 16
+/// background images) on untrained CNNs of the default experiment's sizes
+/// (1×48×48, width 16 → 128): a preview of the timing stage's numbers.
+/// `cargo test -p stages --release --test tiny_explain -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark; prints numbers"]
+fn bench_explain_default_sizes() {
+    use stages::explain::{expected_gradients::expected_gradients, gradcam::gradcam};
+    tch::set_num_threads(1);
+    let xs = tch::Tensor::randn([4, 1, 48, 48], (tch::Kind::Float, tch::Device::Cpu));
+    let bg = tch::Tensor::randn([16, 1, 48, 48], (tch::Kind::Float, tch::Device::Cpu));
+    for depth in [5, 1, 4] {
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let p = ModelParams {
+            width: 16,
+            max_width: 128,
+            ..model(depth)
+        };
+        let m = stages::models::build_model(&p, 1, 48, 4, &vs.root())
+            .unwrap()
+            .model;
+        let time = |f: &dyn Fn(i64)| {
+            f(0);
+            let mut s: Vec<f64> = (0..12)
+                .map(|i| {
+                    let t = std::time::Instant::now();
+                    f(i % 4);
+                    t.elapsed().as_secs_f64()
+                })
+                .collect();
+            s.sort_by(f64::total_cmp);
+            (s[5] + s[6]) / 2.0
+        };
+        let cam = time(&|i| {
+            gradcam(m.as_ref(), &xs.narrow(0, i, 1), -1, None).unwrap();
+        });
+        let eg = time(&|i| {
+            let mut rng = stages::explain::sample::image_rng(0, i);
+            expected_gradients(m.as_ref(), &xs.get(i), &bg, None, 32, &mut rng).unwrap();
+        });
+        println!(
+            "depth {depth}: gradcam {:.2} ms, expected gradients {:.2} ms",
+            cam * 1e3,
+            eg * 1e3
+        );
+    }
+}
