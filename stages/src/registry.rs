@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use pipeline::exec::{StageContext, StageFailure, StageReport};
 
-use crate::{data, device, eval, train};
+use crate::{data, device, eval, explain, train};
 
 /// Code version of every ML stage kind.
 pub fn code_versions() -> BTreeMap<&'static str, u32> {
@@ -16,8 +16,8 @@ pub fn code_versions() -> BTreeMap<&'static str, u32> {
     v.insert("teacher", train::TEACHER_CODE_VERSION);
     v.insert("student", train::STUDENT_CODE_VERSION);
     v.insert("evaluate", eval::EVALUATE_CODE_VERSION);
-    // TODO(explain helper): insert "explain" and "timing" from
-    // `explain::EXPLAIN_CODE_VERSION` / `explain::TIMING_CODE_VERSION`.
+    v.insert("explain", explain::EXPLAIN_CODE_VERSION);
+    v.insert("timing", explain::TIMING_CODE_VERSION);
     v
 }
 
@@ -30,8 +30,8 @@ pub fn run_stage(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
         "teacher" => train::run_teacher(ctx),
         "student" => train::run_student(ctx),
         "evaluate" => eval::run_evaluate(ctx),
-        // TODO(explain helper): "explain" => explain::run_explain(ctx),
-        // TODO(explain helper): "timing" => explain::run_timing(ctx),
+        "explain" => explain::run_explain(ctx),
+        "timing" => explain::run_timing(ctx),
         other => Err(StageFailure::new(format!("unknown stage kind `{other}`"))),
     }
 }

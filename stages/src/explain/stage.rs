@@ -1,0 +1,565 @@
+//! The `explain` and `timing` stage functions: load the model and data of
+//! the upstream artifacts, run the explainers on the seeded image sample and
+//! write the artifact files (see DESIGN.md, "Artifact file contract").
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use pipeline::exec::{Progress, StageContext, StageFailure, StageReport};
+use pipeline::experiment::params::{ExplainMethod, ExplainParams, TimingParams};
+use serde_json::json;
+use tch::{Device, Kind, Tensor};
+
+use super::agreement::agreement;
+use super::error::ExplainError;
+use super::expected_gradients::expected_gradients;
+use super::faithfulness::{deletion_insertion, Curves};
+use super::feature_maps::feature_maps;
+use super::gradcam::gradcam;
+use super::maps::{to_vec_f32, to_vec_i64};
+use super::overlay::{heat_overlay, input_image, panel_scale, save_png, strip, HEAT_ALPHA};
+use super::sample::{background_sample, image_rng, test_sample};
+use super::timing::time_methods;
+use crate::data::PreparedData;
+use crate::device::{device_name, resolve_device, set_threads};
+use crate::models::{load_model, Classifier};
+
+/// Images per Grad-CAM batch.
+const GRADCAM_BATCH: usize = 16;
+/// Upstream role whose `gradcam.safetensors` holds the teacher's maps.
+pub const TEACHER_EXPLAIN: &str = "teacher_explain";
+
+/// What the explain and timing stages read from their `data` and `model`
+/// upstreams.
+pub(crate) struct Inputs {
+    pub(crate) model: Box<dyn Classifier>,
+    /// Normalised images on the CPU: [N, C, H, W]; labels [N].
+    pub(crate) test_x: Tensor,
+    pub(crate) test_y: Tensor,
+    pub(crate) train_x: Tensor,
+    /// Per-channel normalisation of [0, 1] pixel values.
+    pub(crate) mean: Vec<f64>,
+    pub(crate) std: Vec<f64>,
+}
+
+impl Inputs {
+    pub(crate) fn test_len(&self) -> usize {
+        self.test_x.size().first().copied().unwrap_or(0) as usize
+    }
+
+    pub(crate) fn train_len(&self) -> usize {
+        self.train_x.size().first().copied().unwrap_or(0) as usize
+    }
+
+    pub(crate) fn test_images(&self, indices: &[i64]) -> Result<Tensor, ExplainError> {
+        self.test_x
+            .f_index_select(0, &Tensor::from_slice(indices))
+            .map_err(ExplainError::torch("selecting test images"))
+    }
+
+    pub(crate) fn train_images(&self, indices: &[i64]) -> Result<Tensor, ExplainError> {
+        self.train_x
+            .f_index_select(0, &Tensor::from_slice(indices))
+            .map_err(ExplainError::torch("selecting background images"))
+    }
+}
+
+/// Serde name of a method (also the overlay file suffix).
+pub fn method_name(method: ExplainMethod) -> &'static str {
+    match method {
+        ExplainMethod::FeatureMaps => "feature_maps",
+        ExplainMethod::Gradcam => "gradcam",
+        ExplainMethod::ExpectedGradients => "expected_gradients",
+    }
+}
+
+/// Overlay path of the image at `position` of the sample, relative to the
+/// artifact: `overlays/img<NN>_<method>.png`, zero-padded to sort.
+pub fn overlay_name(position: usize, sample_len: usize, method: ExplainMethod) -> String {
+    let digits = sample_len.saturating_sub(1).to_string().len().max(2);
+    format!(
+        "overlays/img{position:0digits$}_{}.png",
+        method_name(method)
+    )
+}
+
+/// Loads the `data` and `model` upstreams (model on `device`, images on the
+/// CPU).
+fn load_inputs(ctx: &StageContext<'_>, device: Device) -> Result<Inputs, StageFailure> {
+    let data = PreparedData::load(ctx.upstream_dir("data")?)?;
+    let model = load_model(ctx.upstream_dir("model")?, device)?;
+    Ok(Inputs {
+        model,
+        test_x: data.test.x,
+        test_y: data.test.y,
+        train_x: data.train.x,
+        mean: data.mean,
+        std: data.std,
+    })
+}
+
+/// Stage kind `explain`.
+pub fn run_explain(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
+    let params: ExplainParams = ctx.params()?;
+    let device = resolve_device(&params.device).map_err(StageFailure::from)?;
+    let inputs = load_inputs(ctx, device)?;
+    let teacher = ctx.upstream.get(TEACHER_EXPLAIN).map(|p| p.as_path());
+    let summary = explain_into(&inputs, &params, device, ctx.out_dir, teacher, ctx.progress)?;
+    Ok(StageReport {
+        device: device_name(device),
+        summary,
+    })
+}
+
+/// Stage kind `timing`.
+pub fn run_timing(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
+    let params: TimingParams = ctx.params()?;
+    let device = resolve_device(&params.device).map_err(StageFailure::from)?;
+    set_threads(params.threads as usize);
+    let inputs = load_inputs(ctx, device)?;
+    let timing = time_methods(&inputs, &params, device, ctx.progress)?;
+    write_json(&ctx.out_dir.join("timing.json"), &timing)?;
+    let summary = timing["methods"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (format!("{k}_median_s"), v["median_s"].clone()))
+                .collect::<serde_json::Map<_, _>>()
+        })
+        .unwrap_or_default();
+    Ok(StageReport {
+        device: device_name(device),
+        summary: summary.into(),
+    })
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), ExplainError> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    std::fs::write(path, text + "\n").map_err(|e| ExplainError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Per-image faithfulness of one method, and its means.
+#[derive(Default)]
+struct Faithfulness {
+    deletion: Vec<f64>,
+    insertion: Vec<f64>,
+}
+
+impl Faithfulness {
+    fn push(&mut self, c: &Curves) {
+        self.deletion.push(c.deletion_auc());
+        self.insertion.push(c.insertion_auc());
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        json!({
+            "deletion_auc": mean(&self.deletion),
+            "insertion_auc": mean(&self.insertion),
+            "per_image": {"deletion_auc": self.deletion, "insertion_auc": self.insertion},
+        })
+    }
+}
+
+/// Runs every method of `params` on the seeded test sample, writes
+/// `explain.json`, `gradcam.safetensors` and `overlays/`, and returns the
+/// stage summary.
+pub(crate) fn explain_into(
+    inputs: &Inputs,
+    params: &ExplainParams,
+    device: Device,
+    out_dir: &Path,
+    teacher: Option<&Path>,
+    progress: &dyn Fn(Progress),
+) -> Result<serde_json::Value, ExplainError> {
+    let model = inputs.model.as_ref();
+    let indices = test_sample(
+        inputs.test_len(),
+        params.images as usize,
+        params.sample_seed,
+    )?;
+    let n = indices.len();
+    let xs = inputs.test_images(&indices)?;
+    let labels = to_vec_i64(&inputs.test_y.index_select(0, &Tensor::from_slice(&indices)))?;
+    let wants = |m| params.methods.contains(&m);
+
+    // Grad-CAM of every image: always computed, for gradcam.safetensors
+    // (students compare theirs with the teacher's).
+    let mut maps = Vec::new();
+    let mut classes = Vec::new();
+    let mut layer = 0;
+    for start in (0..n).step_by(GRADCAM_BATCH) {
+        let len = GRADCAM_BATCH.min(n - start) as i64;
+        let batch = xs.narrow(0, start as i64, len).to_device(device);
+        let cam = gradcam(model, &batch, params.gradcam_layer, None)?;
+        layer = cam.layer;
+        maps.push(cam.maps.to_device(Device::Cpu));
+        classes.extend(to_vec_i64(&cam.classes)?);
+    }
+    let maps = Tensor::cat(&maps, 0);
+    let gradcam_path = out_dir.join("gradcam.safetensors");
+    Tensor::write_safetensors(
+        &[
+            ("maps", maps.shallow_clone()),
+            ("images", Tensor::from_slice(&indices)),
+            ("classes", Tensor::from_slice(&classes)),
+        ],
+        &gradcam_path,
+    )
+    .map_err(|e| ExplainError::Write {
+        path: gradcam_path.clone(),
+        message: e.to_string(),
+    })?;
+
+    let overlays = out_dir.join("overlays");
+    std::fs::create_dir_all(&overlays).map_err(|e| ExplainError::Write {
+        path: overlays.clone(),
+        message: e.to_string(),
+    })?;
+    let background = if wants(ExplainMethod::ExpectedGradients) {
+        let picks = background_sample(
+            inputs.train_len(),
+            params.eg_background as usize,
+            params.sample_seed,
+        )?;
+        Some((inputs.train_images(&picks)?.to_device(device), picks))
+    } else {
+        None
+    };
+    let [_, _, height, width] = super::maps::image_dims(&xs, "test images")?;
+    let scale = panel_scale(height.min(width) as u32);
+    let mut cam_faith = Faithfulness::default();
+    let mut eg_faith = Faithfulness::default();
+    for (pos, &index) in indices.iter().enumerate() {
+        let x = xs.get(pos as i64);
+        let base = input_image(&x, &inputs.mean, &inputs.std)?;
+        let x = x.to_device(device);
+        let class = classes[pos];
+        let save = |method, panels: &[image::RgbImage]| {
+            save_png(
+                &strip(panels, scale),
+                &out_dir.join(overlay_name(pos, n, method)),
+            )
+        };
+        if wants(ExplainMethod::FeatureMaps) {
+            let fm = feature_maps(model, &x.unsqueeze(0))?;
+            let mut panels = vec![base.clone()];
+            for m in &fm.maps {
+                panels.push(heat_overlay(&base, &to_vec_f32(m)?, HEAT_ALPHA)?);
+            }
+            save(ExplainMethod::FeatureMaps, &panels)?;
+        }
+        if wants(ExplainMethod::Gradcam) {
+            let cam = maps.get(pos as i64);
+            let heat = heat_overlay(&base, &to_vec_f32(&cam)?, HEAT_ALPHA)?;
+            save(ExplainMethod::Gradcam, &[base.clone(), heat])?;
+            let curves = deletion_insertion(
+                model,
+                &x,
+                &cam.to_device(device),
+                class,
+                params.deletion_steps,
+                0.0,
+            )?;
+            cam_faith.push(&curves);
+        }
+        if let Some((bg, _)) = &background {
+            let mut rng = image_rng(params.sample_seed, index);
+            let attr = expected_gradients(
+                model,
+                &x,
+                bg,
+                Some(class),
+                params.eg_samples as usize,
+                &mut rng,
+            )?;
+            let pixel = attr.pixel_map();
+            // Drawn: positive evidence for the class, scaled by its maximum.
+            let positive = pixel.clamp_min(0.0).unsqueeze(0);
+            let shown = super::maps::divide_by_max(&positive);
+            let heat = heat_overlay(&base, &to_vec_f32(&shown)?, HEAT_ALPHA)?;
+            save(ExplainMethod::ExpectedGradients, &[base.clone(), heat])?;
+            let curves = deletion_insertion(model, &x, &pixel, class, params.deletion_steps, 0.0)?;
+            eg_faith.push(&curves);
+        }
+        progress(Progress {
+            done: pos as u64 + 1,
+            total: n as u64,
+            metrics: BTreeMap::new(),
+        });
+    }
+
+    let layer_names = model.layer_names();
+    let mut methods = serde_json::Map::new();
+    if wants(ExplainMethod::FeatureMaps) {
+        methods.insert("feature_maps".into(), json!({ "layers": layer_names }));
+    }
+    if wants(ExplainMethod::Gradcam) {
+        let mut v = cam_faith.to_json();
+        v["layer"] = json!(layer_names.get(layer));
+        v["layer_index"] = json!(layer);
+        methods.insert("gradcam".into(), v);
+    }
+    if let Some((_, picks)) = &background {
+        let mut v = eg_faith.to_json();
+        v["samples"] = json!(params.eg_samples);
+        v["background"] = json!(picks);
+        methods.insert("expected_gradients".into(), v);
+    }
+    let mut summary = serde_json::Map::new();
+    for (name, v) in &methods {
+        for key in ["deletion_auc", "insertion_auc"] {
+            if let Some(x) = v.get(key) {
+                summary.insert(format!("{name}_{key}"), x.clone());
+            }
+        }
+    }
+    let mut explain = json!({
+        "images": indices,
+        "labels": labels,
+        "predicted": classes,
+        "deletion_baseline": "dataset mean (0 after normalisation)",
+        "methods": methods,
+        "params": params,
+    });
+    if let Some(dir) = teacher {
+        let a = teacher_agreement(dir, &indices, &maps)?;
+        summary.insert("gradcam_pearson".into(), json!(a.gradcam_pearson));
+        summary.insert("gradcam_iou_top10".into(), json!(a.gradcam_iou_top10));
+        explain["agreement"] = serde_json::to_value(a).unwrap_or_default();
+    }
+    write_json(&out_dir.join("explain.json"), &explain)?;
+    Ok(summary.into())
+}
+
+/// Compares our Grad-CAM maps with the teacher's (same images, same size).
+fn teacher_agreement(
+    dir: &Path,
+    indices: &[i64],
+    maps: &Tensor,
+) -> Result<super::agreement::Agreement, ExplainError> {
+    let path = dir.join("gradcam.safetensors");
+    let tensors = Tensor::read_safetensors(&path).map_err(|e| ExplainError::Read {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let get = |name: &str| {
+        tensors
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.shallow_clone())
+            .ok_or_else(|| ExplainError::Read {
+                path: path.clone(),
+                message: format!("no tensor `{name}`"),
+            })
+    };
+    let mismatch = |message: String| ExplainError::TeacherMismatch {
+        path: path.clone(),
+        message,
+    };
+    let teacher_images = to_vec_i64(&get("images")?)?;
+    if teacher_images != indices {
+        return Err(mismatch(format!(
+            "teacher explained test images {teacher_images:?}, this model {indices:?} \
+             (both need the same images and sample_seed)"
+        )));
+    }
+    let teacher_maps = get("maps")?.to_kind(Kind::Float);
+    if teacher_maps.size() != maps.size() {
+        return Err(mismatch(format!(
+            "teacher maps {:?}, this model's {:?}",
+            teacher_maps.size(),
+            maps.size()
+        )));
+    }
+    let flat = |t: &Tensor| -> Result<Vec<Vec<f32>>, ExplainError> {
+        (0..indices.len() as i64)
+            .map(|i| to_vec_f32(&t.get(i)))
+            .collect()
+    };
+    Ok(agreement(&flat(maps)?, &flat(&teacher_maps)?))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::explain::test_models::{inputs, TwoConv};
+
+    fn data() -> Inputs {
+        Inputs {
+            model: Box::new(TwoConv::new()),
+            test_x: inputs(&[10, 1, 6, 6], 30, Kind::Float),
+            test_y: Tensor::from_slice(&[0i64, 1, 0, 1, 0, 1, 0, 1, 0, 1]),
+            train_x: inputs(&[12, 1, 6, 6], 31, Kind::Float),
+            mean: vec![0.5],
+            std: vec![0.25],
+        }
+    }
+
+    fn params(seed: u64) -> ExplainParams {
+        ExplainParams {
+            methods: vec![
+                ExplainMethod::FeatureMaps,
+                ExplainMethod::Gradcam,
+                ExplainMethod::ExpectedGradients,
+            ],
+            images: 3,
+            sample_seed: seed,
+            gradcam_layer: -1,
+            eg_samples: 8,
+            eg_background: 4,
+            deletion_steps: 6,
+            device: "cpu".into(),
+        }
+    }
+
+    fn read_json(path: &Path) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn overlay_names_sort_by_image_then_method() {
+        assert_eq!(
+            overlay_name(3, 8, ExplainMethod::Gradcam),
+            "overlays/img03_gradcam.png"
+        );
+        assert_eq!(
+            overlay_name(7, 120, ExplainMethod::FeatureMaps),
+            "overlays/img007_feature_maps.png"
+        );
+    }
+
+    #[test]
+    fn explain_writes_the_artifact_and_agrees_with_itself() {
+        let teacher = tempfile::tempdir().unwrap();
+        let student = tempfile::tempdir().unwrap();
+        let inputs = data();
+        let p = params(5);
+        let no_progress = |_: Progress| {};
+        let summary =
+            explain_into(&inputs, &p, Device::Cpu, teacher.path(), None, &no_progress).unwrap();
+        assert!(summary.get("gradcam_deletion_auc").is_some());
+        assert!(summary.get("gradcam_pearson").is_none());
+
+        let explain = read_json(&teacher.path().join("explain.json"));
+        let images: Vec<i64> = serde_json::from_value(explain["images"].clone()).unwrap();
+        assert_eq!(images, test_sample(10, 3, 5).unwrap());
+        for method in ["gradcam", "expected_gradients"] {
+            for key in ["deletion_auc", "insertion_auc"] {
+                let v = explain["methods"][method][key].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&v), "{method} {key} = {v}");
+            }
+        }
+        assert_eq!(
+            explain["methods"]["feature_maps"]["layers"],
+            json!(["conv1", "conv2"])
+        );
+        assert!(explain.get("agreement").is_none());
+        assert_eq!(explain["params"]["deletion_steps"], json!(6));
+
+        let scale = panel_scale(6);
+        for pos in 0..3 {
+            let fm = image::open(teacher.path().join(overlay_name(
+                pos,
+                3,
+                ExplainMethod::FeatureMaps,
+            )))
+            .unwrap();
+            // Input + one panel per conv layer.
+            assert_eq!(fm.width(), 3 * 6 * scale + 2 * 4);
+            assert_eq!(fm.height(), 6 * scale);
+            for m in [ExplainMethod::Gradcam, ExplainMethod::ExpectedGradients] {
+                let img = image::open(teacher.path().join(overlay_name(pos, 3, m))).unwrap();
+                assert_eq!(img.width(), 2 * 6 * scale + 4);
+            }
+        }
+        let cams = Tensor::read_safetensors(teacher.path().join("gradcam.safetensors")).unwrap();
+        let maps = &cams.iter().find(|(n, _)| n == "maps").unwrap().1;
+        assert_eq!(maps.size(), vec![3, 6, 6]);
+
+        // The same model as a "student" agrees perfectly with itself.
+        let summary = explain_into(
+            &inputs,
+            &p,
+            Device::Cpu,
+            student.path(),
+            Some(teacher.path()),
+            &no_progress,
+        )
+        .unwrap();
+        assert_eq!(summary["gradcam_iou_top10"], json!(1.0));
+        let explain = read_json(&student.path().join("explain.json"));
+        assert_eq!(explain["agreement"]["images"], json!(3));
+        let pearson = explain["agreement"]["gradcam_pearson"].as_f64();
+        let undefined = explain["agreement"]["pearson_undefined"].as_u64().unwrap();
+        assert!(pearson.map_or(undefined == 3, |v| (v - 1.0).abs() < 1e-9));
+        // Same seed: identical expected-gradients faithfulness.
+        let t = read_json(&teacher.path().join("explain.json"));
+        assert_eq!(t["methods"], explain["methods"]);
+    }
+
+    #[test]
+    fn agreement_needs_the_same_images() {
+        let teacher = tempfile::tempdir().unwrap();
+        let student = tempfile::tempdir().unwrap();
+        let inputs = data();
+        let mut p = params(5);
+        p.methods = vec![ExplainMethod::Gradcam];
+        let no_progress = |_: Progress| {};
+        explain_into(&inputs, &p, Device::Cpu, teacher.path(), None, &no_progress).unwrap();
+        p.sample_seed = 6;
+        let err = explain_into(
+            &inputs,
+            &p,
+            Device::Cpu,
+            student.path(),
+            Some(teacher.path()),
+            &no_progress,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .contains("do not match: teacher explained test images"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn timing_records_every_method() {
+        let inputs = data();
+        let p = TimingParams {
+            methods: vec![
+                ExplainMethod::Gradcam,
+                ExplainMethod::FeatureMaps,
+                ExplainMethod::ExpectedGradients,
+            ],
+            images: 2,
+            sample_seed: 5,
+            gradcam_layer: -1,
+            eg_samples: 4,
+            eg_background: 3,
+            warmup: 1,
+            repeats: 3,
+            threads: 1,
+            device: "cpu".into(),
+        };
+        let no_progress = |_: Progress| {};
+        let t = time_methods(&inputs, &p, Device::Cpu, &no_progress).unwrap();
+        assert_eq!(t["device"], json!("cpu"));
+        assert_eq!(t["images"], json!(2));
+        for m in ["feature_maps", "gradcam", "expected_gradients"] {
+            let s = &t["methods"][m];
+            assert_eq!(s["runs"], json!(6));
+            let (median, p95) = (
+                s["median_s"].as_f64().unwrap(),
+                s["p95_s"].as_f64().unwrap(),
+            );
+            assert!(median > 0.0 && p95 >= median, "{m}: {s}");
+        }
+    }
+}
