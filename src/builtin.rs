@@ -55,7 +55,10 @@ pub fn builtin_root() -> PathBuf {
 pub fn find(name: &str) -> Result<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name).with_context(|| {
         let known: Vec<_> = BUILTINS.iter().map(|b| b.name).collect();
-        format!("unknown built-in data set `{name}` (known: {})", known.join(", "))
+        format!(
+            "unknown built-in data set `{name}` (known: {})",
+            known.join(", ")
+        )
     })
 }
 
@@ -87,9 +90,19 @@ fn fetch_wheel(b: &Builtin) -> Result<PathBuf> {
     let wheel = dir.join(b.wheel_file);
     if !wheel.exists() {
         fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
-        eprintln!("fetching built-in data set `{}` ({})", b.name, b.requirement);
+        eprintln!(
+            "fetching built-in data set `{}` ({})",
+            b.name, b.requirement
+        );
         let status = Command::new(python())
-            .args(["-m", "pip", "download", "--disable-pip-version-check", "-q", "--no-deps"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--disable-pip-version-check",
+                "-q",
+                "--no-deps",
+            ])
             .arg("-d")
             .arg(&dir)
             .arg(b.requirement)
@@ -112,11 +125,14 @@ fn fetch_wheel(b: &Builtin) -> Result<PathBuf> {
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
-    let mut file = fs::File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
+    let mut file =
+        fs::File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = file.read(&mut buf).with_context(|| format!("failed to read {}", path.display()))?;
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("failed to read {}", path.display()))?;
         if n == 0 {
             break;
         }
@@ -132,8 +148,10 @@ fn extract(b: &Builtin, wheel: &Path, dest: &Path) -> Result<()> {
     fs::create_dir_all(parent).with_context(|| format!("failed to create {}", parent.display()))?;
     let tmp = parent.join(format!(".{}.tmp-{}", b.name, std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
-    let file = fs::File::open(wheel).with_context(|| format!("failed to open {}", wheel.display()))?;
-    let mut zip = zip::ZipArchive::new(file).with_context(|| format!("{} is not a zip file", wheel.display()))?;
+    let file =
+        fs::File::open(wheel).with_context(|| format!("failed to open {}", wheel.display()))?;
+    let mut zip = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a zip file", wheel.display()))?;
     let mut count = 0;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i)?;
@@ -154,9 +172,18 @@ fn extract(b: &Builtin, wheel: &Path, dest: &Path) -> Result<()> {
     }
     if count != b.files {
         let _ = fs::remove_dir_all(&tmp);
-        bail!("expected {} images in {}, found {count}", b.files, wheel.display());
+        bail!(
+            "expected {} images in {}, found {count}",
+            b.files,
+            wheel.display()
+        );
     }
-    fs::rename(&tmp, dest).with_context(|| format!("failed to move data into {}", dest.display()))?;
-    eprintln!("built-in data set `{}`: {count} images in {}", b.name, dest.display());
+    fs::rename(&tmp, dest)
+        .with_context(|| format!("failed to move data into {}", dest.display()))?;
+    eprintln!(
+        "built-in data set `{}`: {count} images in {}",
+        b.name,
+        dest.display()
+    );
     Ok(())
 }

@@ -33,9 +33,11 @@ impl Display {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
-            ProgressStyle::with_template("{prefix:>8.bold} [{bar:30.cyan/blue}] {pos}/{len} stages {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>8.bold} [{bar:30.cyan/blue}] {pos}/{len} stages {msg} ({elapsed})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         overall.set_prefix("run");
         overall.enable_steady_tick(Duration::from_millis(200));
@@ -75,8 +77,10 @@ impl Subscriber for Display {
                 Event::Started { name, .. } => {
                     let bar = multi.add(ProgressBar::new_spinner());
                     bar.set_style(
-                        ProgressStyle::with_template("{spinner:.green} {prefix} {wide_msg} {elapsed}")
-                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        ProgressStyle::with_template(
+                            "{spinner:.green} {prefix} {wide_msg} {elapsed}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     bar.set_prefix(name.clone());
                     bar.enable_steady_tick(Duration::from_millis(120));
@@ -101,7 +105,9 @@ impl Subscriber for Display {
                     overall.inc(1);
                     let _ = multi.println(format!("  done    {name} ({wall_s:.1} s)"));
                 }
-                Event::Failed { name, reason, log, .. } => {
+                Event::Failed {
+                    name, reason, log, ..
+                } => {
                     if let Some(bar) = running.remove(name) {
                         bar.finish_and_clear();
                         multi.remove(&bar);
@@ -109,7 +115,10 @@ impl Subscriber for Display {
                     *failed += 1;
                     overall.inc(1);
                     overall.set_message(format!("({failed} failed)"));
-                    let _ = multi.println(format!("  FAILED  {name}: {reason}\n          log: {}", log.display()));
+                    let _ = multi.println(format!(
+                        "  FAILED  {name}: {reason}\n          log: {}",
+                        log.display()
+                    ));
                 }
                 Event::Skipped { name, because, .. } => {
                     overall.inc(1);
@@ -134,9 +143,14 @@ fn plain_line(event: &Event) {
             to_run,
             cached,
         } => eprintln!("{experiment}: {stages} stages, {cached} cached, {to_run} to run"),
-        Event::Started { name, job, threads, .. } => eprintln!("  start   {name} [{job}, {threads} thread(s)]"),
+        Event::Started {
+            name, job, threads, ..
+        } => eprintln!("  start   {name} [{job}, {threads} thread(s)]"),
         Event::Finished {
-            name, wall_s, computed, ..
+            name,
+            wall_s,
+            computed,
+            ..
         } => {
             if *computed {
                 eprintln!("  done    {name} ({wall_s:.1} s)")
@@ -144,8 +158,13 @@ fn plain_line(event: &Event) {
                 eprintln!("  done    {name} (published by another run)")
             }
         }
-        Event::Failed { name, reason, log, .. } => {
-            eprintln!("  FAILED  {name}: {reason}\n          log: {}", log.display())
+        Event::Failed {
+            name, reason, log, ..
+        } => {
+            eprintln!(
+                "  FAILED  {name}: {reason}\n          log: {}",
+                log.display()
+            )
         }
         Event::Skipped { name, because, .. } => eprintln!("  skipped {name} ({because})"),
         Event::RunFinished {

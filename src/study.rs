@@ -23,7 +23,10 @@ pub struct Study {
 
 /// The store root: `--store`, `KDPIPE_STORE`, else `./artifacts`.
 pub fn store_root(global: &GlobalArgs) -> PathBuf {
-    global.store.clone().unwrap_or_else(|| PathBuf::from("artifacts"))
+    global
+        .store
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("artifacts"))
 }
 
 pub fn open_store(global: &GlobalArgs) -> Result<Store, Failure> {

@@ -42,7 +42,11 @@ fn rejects(text: &str, needles: &[&str]) {
     for cmd in ["run", "status"] {
         let out = kdpipe(&store, &[cmd, exp.to_str().unwrap()]);
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "`kdpipe {cmd}` must exit 2; stderr:\n{err}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "`kdpipe {cmd}` must exit 2; stderr:\n{err}"
+        );
         for n in needles {
             assert!(err.contains(n), "`kdpipe {cmd}` error lacks {n:?}:\n{err}");
         }
@@ -79,46 +83,79 @@ fn base_experiment_is_valid() {
     make_dataset(&dir.path().join("mini"));
     let exp = dir.path().join("exp.toml");
     std::fs::write(&exp, BASE).unwrap();
-    let out = kdpipe(&dir.path().join("store"), &["run", exp.to_str().unwrap(), "--dry-run"]);
+    let out = kdpipe(
+        &dir.path().join("store"),
+        &["run", exp.to_str().unwrap(), "--dry-run"],
+    );
     ok(&out);
 }
 
 #[test]
 fn malformed_toml_names_line_and_column() {
-    rejects(&with("image_size = 16", "image_size = = 16"), &["exp.toml:8:14", "invalid toml"]);
+    rejects(
+        &with("image_size = 16", "image_size = = 16"),
+        &["exp.toml:8:14", "invalid toml"],
+    );
 }
 
 #[test]
 fn unknown_key_names_the_key_and_the_allowed_ones() {
-    rejects(&with("depth = 2\n", "depth = 2\ndepht = 3\n"), &["depht", "teacher", "allowed", "epochs"]);
+    rejects(
+        &with("depth = 2\n", "depth = 2\ndepht = 3\n"),
+        &["depht", "teacher", "allowed", "epochs"],
+    );
 }
 
 #[test]
 fn temperature_must_be_positive() {
-    rejects(&with("temperature = [1.0, 4.0]", "temperature = [1.0, 0.0]"), &["sweep.temperature", "0"]);
-    rejects(&with("temperature = [1.0, 4.0]", "temperature = [-2.0]"), &["sweep.temperature", "-2"]);
+    rejects(
+        &with("temperature = [1.0, 4.0]", "temperature = [1.0, 0.0]"),
+        &["sweep.temperature", "0"],
+    );
+    rejects(
+        &with("temperature = [1.0, 4.0]", "temperature = [-2.0]"),
+        &["sweep.temperature", "-2"],
+    );
 }
 
 #[test]
 fn alpha_must_be_in_the_unit_interval() {
-    rejects(&with("alpha = [0.0, 0.5]", "alpha = [0.0, 1.5]"), &["sweep.alpha", "1.5"]);
-    rejects(&with("alpha = [0.0, 0.5]", "alpha = [-0.1]"), &["sweep.alpha", "-0.1"]);
+    rejects(
+        &with("alpha = [0.0, 0.5]", "alpha = [0.0, 1.5]"),
+        &["sweep.alpha", "1.5"],
+    );
+    rejects(
+        &with("alpha = [0.0, 0.5]", "alpha = [-0.1]"),
+        &["sweep.alpha", "-0.1"],
+    );
 }
 
 #[test]
 fn depth_must_be_at_least_one() {
-    rejects(&with("depth = [1, 2]", "depth = [0, 2]"), &["sweep.depth", "0"]);
+    rejects(
+        &with("depth = [1, 2]", "depth = [0, 2]"),
+        &["sweep.depth", "0"],
+    );
 }
 
 #[test]
 fn empty_sweep_axis_is_rejected() {
-    rejects(&with("temperature = [1.0, 4.0]", "temperature = []"), &["sweep.temperature", "empty"]);
-    rejects(&with("depth = [1, 2]", "depth = []"), &["sweep.depth", "empty"]);
+    rejects(
+        &with("temperature = [1.0, 4.0]", "temperature = []"),
+        &["sweep.temperature", "empty"],
+    );
+    rejects(
+        &with("depth = [1, 2]", "depth = []"),
+        &["sweep.depth", "empty"],
+    );
 }
 
 #[test]
 fn missing_dataset_path_is_named() {
-    rejects(&with("path = \"mini\"", "path = \"no-such-folder\""), &["no-such-folder", "dataset"]);
+    rejects(
+        &with("path = \"mini\"", "path = \"no-such-folder\""),
+        &["no-such-folder", "dataset"],
+    );
 }
 
 #[test]

@@ -13,10 +13,16 @@ use crate::exit::{CmdResult, Failure};
 use crate::study;
 
 pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
-    let fp = Fingerprint::parse(&args.fingerprint)
-        .ok_or_else(|| Failure::bad_input(anyhow!("`{}` is not a fingerprint (64 hex digits)", args.fingerprint)))?;
+    let fp = Fingerprint::parse(&args.fingerprint).ok_or_else(|| {
+        Failure::bad_input(anyhow!(
+            "`{}` is not a fingerprint (64 hex digits)",
+            args.fingerprint
+        ))
+    })?;
     let store = study::open_store(global)?;
-    let spec = store.read_spec(&fp).map_err(|e| Failure::bad_input(anyhow::Error::from(e)))?;
+    let spec = store
+        .read_spec(&fp)
+        .map_err(|e| Failure::bad_input(anyhow::Error::from(e)))?;
     if !spec.kind.starts_with("toy.") {
         let exe = std::env::current_exe().context("cannot locate the kdpipe binary")?;
         let worker = exe.with_file_name("kdpipe-stage");
@@ -28,9 +34,14 @@ pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
             .arg("--threads")
             .arg(args.threads.to_string())
             .exec();
-        return Err(anyhow!("failed to run {}: {err} (build it with `make build`)", worker.display()).into());
+        return Err(anyhow!(
+            "failed to run {}: {err} (build it with `make build`)",
+            worker.display()
+        )
+        .into());
     }
-    let outcome = run_stage(&store, &fp, args.threads, &pipeline::toy::run_toy).map_err(anyhow::Error::from)?;
+    let outcome = run_stage(&store, &fp, args.threads, &pipeline::toy::run_toy)
+        .map_err(anyhow::Error::from)?;
     if let ExecOutcome::Failed(f) = &outcome {
         eprintln!("stage {} failed: {f}", spec.name);
     }

@@ -8,9 +8,9 @@ use pipeline::events::{new_run_id, EventSink, JsonlLog};
 use pipeline::experiment::ExecutorKind as ExpExecutor;
 use pipeline::plan::{plan, Plan};
 use pipeline::scheduler::local::LocalExecutor;
-use pipeline::scheduler::{run as run_plan, RunOptions};
 use pipeline::scheduler::slurm::{SlurmConfig, SlurmExecutor};
 use pipeline::scheduler::Executor;
+use pipeline::scheduler::{run as run_plan, RunOptions};
 
 use crate::cli::{ExecutorKind, GlobalArgs, RunArgs};
 use crate::display::Display;
@@ -26,7 +26,8 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
     }
 
     let exe = std::env::current_exe().context("cannot locate the kdpipe binary")?;
-    let store_root = std::path::absolute(study.store.root()).context("cannot resolve the store path")?;
+    let store_root =
+        std::path::absolute(study.store.root()).context("cannot resolve the store path")?;
     let cfg = &study.experiment.executor;
     let use_slurm = match args.executor {
         Some(k) => k == ExecutorKind::Slurm,
@@ -44,9 +45,15 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
     };
 
     let run_id = new_run_id();
-    let log_path = study.store.root().join("runs").join(format!("{run_id}.jsonl"));
+    let log_path = study
+        .store
+        .root()
+        .join("runs")
+        .join(format!("{run_id}.jsonl"));
     let mut sink = EventSink::new(run_id.clone());
-    sink.subscribe(Box::new(JsonlLog::create(&log_path).map_err(anyhow::Error::from)?));
+    sink.subscribe(Box::new(
+        JsonlLog::create(&log_path).map_err(anyhow::Error::from)?,
+    ));
     sink.subscribe(Box::new(Display::new(args.plain)));
 
     let cancel = Arc::new(AtomicBool::new(false));
@@ -72,7 +79,11 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
     if summary.cancelled || cancel.load(Ordering::SeqCst) {
         return Ok(exit::INTERRUPTED);
     }
-    Ok(if summary.ok { exit::OK } else { exit::STAGE_FAILED })
+    Ok(if summary.ok {
+        exit::OK
+    } else {
+        exit::STAGE_FAILED
+    })
 }
 
 fn default_jobs() -> usize {
@@ -99,15 +110,25 @@ fn print_plan(plan: &Plan, json: bool) -> Result<(), Failure> {
             "to_run": plan.to_run(),
             "cached": plan.cached(),
         });
-        println!("{}", serde_json::to_string_pretty(&out).context("failed to encode the plan")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).context("failed to encode the plan")?
+        );
     } else {
         let mut out = String::new();
         for s in plan.stages.iter().filter(|s| s.will_run()) {
-            out.push_str(&format!("would run  {}  ({})\n", s.spec.name, super::status::reasons_text(s)));
+            out.push_str(&format!(
+                "would run  {}  ({})\n",
+                s.spec.name,
+                super::status::reasons_text(s)
+            ));
         }
-        out.push_str(&format!("{} to run, {} cached\n", plan.to_run(), plan.cached()));
+        out.push_str(&format!(
+            "{} to run, {} cached\n",
+            plan.to_run(),
+            plan.cached()
+        ));
         print!("{out}");
     }
     Ok(())
 }
-

@@ -38,13 +38,28 @@ pub fn status(args: StatusArgs, global: &GlobalArgs) -> CmdResult {
         );
         return Ok(exit::OK);
     }
-    let width = plan.stages.iter().map(|s| s.spec.name.len()).max().unwrap_or(0);
+    let width = plan
+        .stages
+        .iter()
+        .map(|s| s.spec.name.len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::with_capacity(plan.stages.len() * (width + 40));
     for s in &plan.stages {
         if s.will_run() {
-            let _ = writeln!(out, "  will run  {:width$}  {}", s.spec.name, reasons_text(s));
+            let _ = writeln!(
+                out,
+                "  will run  {:width$}  {}",
+                s.spec.name,
+                reasons_text(s)
+            );
         } else {
-            let _ = writeln!(out, "  cached    {:width$}  {}", s.spec.name, s.fingerprint.short());
+            let _ = writeln!(
+                out,
+                "  cached    {:width$}  {}",
+                s.spec.name,
+                s.fingerprint.short()
+            );
         }
     }
     let _ = writeln!(
@@ -65,5 +80,9 @@ pub fn reasons_text(s: &PlannedStage) -> String {
     if reasons.is_empty() {
         return "upstream will run".to_owned();
     }
-    reasons.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

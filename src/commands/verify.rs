@@ -17,19 +17,30 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
         .specs
         .iter()
         .find(|s| s.name == args.stage)
-        .ok_or_else(|| Failure::bad_input(anyhow!("no stage named `{}` in {}", args.stage, args.experiment.display())))?;
+        .ok_or_else(|| {
+            Failure::bad_input(anyhow!(
+                "no stage named `{}` in {}",
+                args.stage,
+                args.experiment.display()
+            ))
+        })?;
     let fp = spec.fingerprint();
     let original = study
         .store
         .read_manifest(&fp)
         .map_err(anyhow::Error::from)?
-        .ok_or_else(|| Failure::bad_input(anyhow!("stage `{}` is not cached yet: run it first", spec.name)))?;
+        .ok_or_else(|| {
+            Failure::bad_input(anyhow!(
+                "stage `{}` is not cached yet: run it first",
+                spec.name
+            ))
+        })?;
 
-    let scratch_root = study
-        .store
-        .root()
-        .join("tmp")
-        .join(format!("verify-{}-{}", fp.short(), std::process::id()));
+    let scratch_root = study.store.root().join("tmp").join(format!(
+        "verify-{}-{}",
+        fp.short(),
+        std::process::id()
+    ));
     let scratch = Store::open(&scratch_root).map_err(anyhow::Error::from)?;
     let result = (|| -> anyhow::Result<bool> {
         for up in spec.upstream.values() {
@@ -43,7 +54,10 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
         }
         scratch.write_spec(spec)?;
         let exe = std::env::current_exe()?;
-        eprintln!("verify: rerunning {} with {} thread(s)", spec.name, original.threads);
+        eprintln!(
+            "verify: rerunning {} with {} thread(s)",
+            spec.name, original.threads
+        );
         let status = Command::new(exe)
             .arg("exec-stage")
             .arg(fp.as_str())
@@ -61,6 +75,18 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
             .ok_or_else(|| anyhow!("the rerun published no manifest"))?;
         let mut same = true;
         for (file, hash) in &original.outputs {
+            if is_measurement(file) {
+                let again = rerun.outputs.get(file).is_some_and(|h| h == hash);
+                println!(
+                    "  measured {file} (wall-clock; {})",
+                    if again {
+                        "same"
+                    } else {
+                        "differs, as expected"
+                    }
+                );
+                continue;
+            }
             match rerun.outputs.get(file) {
                 Some(h) if h == hash => {}
                 Some(h) => {
@@ -73,7 +99,11 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
                 }
             }
         }
-        for file in rerun.outputs.keys().filter(|f| !original.outputs.contains_key(*f)) {
+        for file in rerun
+            .outputs
+            .keys()
+            .filter(|f| !original.outputs.contains_key(*f) && !is_measurement(f))
+        {
             same = false;
             println!("  extra    {file} (only in the rerun)");
         }
@@ -82,14 +112,26 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
     let _ = std::fs::remove_dir_all(&scratch_root);
     let same = result?;
     if same {
+        let compared = original
+            .outputs
+            .keys()
+            .filter(|f| !is_measurement(f))
+            .count();
         println!(
-            "{}: identical: {} output file(s) hash the same as the cached artifact",
+            "{}: identical: {compared} output file(s) hash the same as the cached artifact",
             spec.name,
-            original.outputs.len()
         );
         Ok(exit::OK)
     } else {
         println!("{}: NOT identical to the cached artifact", spec.name);
         Ok(exit::STAGE_FAILED)
     }
+}
+
+/// Output files that hold wall-clock measurements (latency, throughput,
+/// explanation timing): reported, never expected to be bit-identical.
+pub const MEASUREMENT_FILES: &[&str] = &["latency.json", "throughput.json", "timing.json"];
+
+fn is_measurement(file: &str) -> bool {
+    MEASUREMENT_FILES.contains(&file.rsplit('/').next().unwrap_or(file))
 }

@@ -22,26 +22,49 @@ pub fn why(args: WhyArgs, global: &GlobalArgs) -> CmdResult {
     let fp = now.fingerprint();
     let published = study.store.is_published(&fp);
     let Some(prev) = previous_manifest(&study.store, &spec.name) else {
-        println!("{}: new: no artifact was ever published under this name", spec.name);
+        println!(
+            "{}: new: no artifact was ever published under this name",
+            spec.name
+        );
         println!("  fingerprint {fp}");
         return Ok(exit::OK);
     };
     if prev.fingerprint == fp {
-        let state = if published { "cached" } else { "will run (artifact missing)" };
-        println!("{}: {state}: inputs unchanged since {}", spec.name, prev.finished_at);
+        let state = if published {
+            "cached"
+        } else {
+            "will run (artifact missing)"
+        };
+        println!(
+            "{}: {state}: inputs unchanged since {}",
+            spec.name, prev.finished_at
+        );
         println!("  fingerprint {fp}");
         return Ok(exit::OK);
     }
-    let state = if published { "cached (an identical artifact exists)" } else { "will run" };
+    let state = if published {
+        "cached (an identical artifact exists)"
+    } else {
+        "will run"
+    };
     println!("{}: {state}", spec.name);
-    println!("  last published {} ({})", prev.fingerprint.short(), prev.finished_at);
+    println!(
+        "  last published {} ({})",
+        prev.fingerprint.short(),
+        prev.finished_at
+    );
     println!("  now            {}", fp.short());
     for change in diff_inputs(&prev.inputs, &now) {
         let show = |v: &Option<serde_json::Value>| match v {
             Some(v) => v.to_string(),
             None => "(absent)".to_owned(),
         };
-        println!("  {}: {} -> {}", change.path, show(&change.old), show(&change.new));
+        println!(
+            "  {}: {} -> {}",
+            change.path,
+            show(&change.old),
+            show(&change.new)
+        );
     }
     Ok(exit::OK)
 }

@@ -273,11 +273,15 @@ fn training_is_bit_identical_across_runs() {
             &[("data", &data_dir), ("model", &dir)],
             &ev,
         );
-        let mut m: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(ev.join("metrics.json")).unwrap()).unwrap();
-        // Latency is a measurement, not a function of the inputs.
-        m.as_object_mut().unwrap().remove("latency_ms_median");
-        m.as_object_mut().unwrap().remove("latency_ms_p95");
+        // Every output but the wall-clock files (latency.json,
+        // throughput.json) must be bit-identical.
+        let m = [
+            std::fs::read(ev.join("metrics.json")).unwrap(),
+            std::fs::read(ev.join("metrics.csv")).unwrap(),
+            std::fs::read(dir.join("train.json")).unwrap(),
+            std::fs::read(dir.join("model.json")).unwrap(),
+        ];
+        assert!(ev.join("latency.json").is_file());
         outs.push((
             std::fs::read(dir.join("model.safetensors")).unwrap(),
             std::fs::read(dir.join("logits.safetensors")).unwrap(),

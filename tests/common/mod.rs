@@ -56,7 +56,10 @@ pub fn write_toy(dir: &Path, file: &str, seeds: &str, toy_table: &str) -> PathBu
 /// run ids only have one-second resolution).
 pub fn run_logs(store: &Path) -> Vec<PathBuf> {
     let mut logs: Vec<(String, PathBuf)> = std::fs::read_dir(store.join("runs"))
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect::<Vec<_>>())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .map(|p| {
@@ -108,7 +111,11 @@ pub fn published(store: &Path) -> Vec<PathBuf> {
         return out;
     };
     for shard in shards.flatten() {
-        for art in std::fs::read_dir(shard.path()).into_iter().flatten().flatten() {
+        for art in std::fs::read_dir(shard.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             if art.path().join("manifest.json").is_file() {
                 out.push(art.path());
             }

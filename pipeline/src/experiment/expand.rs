@@ -162,6 +162,7 @@ struct Downstream {
     explain: Option<(BTreeMap<String, Value>, BTreeMap<String, Value>)>,
     gpu: u32,
     timing_threads: u32,
+    timing_scope: TimingScope,
 }
 
 /// Optional weights of a model: the file name recorded in its params, its
@@ -230,6 +231,7 @@ fn expand_kd(
         }),
         gpu,
         timing_threads: e.timing_threads,
+        timing_scope: e.timing_scope,
     };
     let teacher_weights = weights(&kd.teacher, ctx)?;
     let student_weights = weights(&kd.student, ctx)?;
@@ -330,7 +332,20 @@ fn expand_kd(
             );
             t.upstream.insert("data".into(), data.clone());
             let teacher = out.push(t);
-            let teacher_explain = downstream(&mut out, &v, &down, &tname, &data, &teacher, None);
+            let first_seed = Some(&seed) == exp.seeds.first();
+            let teacher_timing = timing_name(&down, first_seed, &tname, || {
+                format!("timing/{dsn}/teacher")
+            });
+            let teacher_explain = downstream(
+                &mut out,
+                &v,
+                &down,
+                &tname,
+                &data,
+                &teacher,
+                None,
+                teacher_timing,
+            );
 
             let student_train = train(&kd.student.train);
             for &depth in &kd.sweep.depth {
@@ -339,6 +354,11 @@ fn expand_kd(
                 let mut student = |suffix: String, distill: Option<DistillParams>| {
                     let name = format!("student/{dsn}/s{seed}/d{depth}-{suffix}");
                     let with_teacher = distill.is_some();
+                    // per architecture: timed on the first seed's control
+                    let representative = first_seed && !with_teacher;
+                    let timing = timing_name(&down, representative, &name, || {
+                        format!("timing/{dsn}/student-d{depth}")
+                    });
                     let params = to_params(&StudentParams {
                         model: model.clone(),
                         train: student_train.clone(),
@@ -359,6 +379,7 @@ fn expand_kd(
                         &data,
                         &fp,
                         teacher_explain.as_ref(),
+                        timing,
                     );
                 };
                 student("control".into(), None);
@@ -407,8 +428,24 @@ fn absolute(path: PathBuf) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
+/// The timing stage of model stage `model_name`, if it gets one: every
+/// model in `model` scope; in `architecture` scope only the representative
+/// model of its architecture, under the architecture's name.
+fn timing_name(
+    d: &Downstream,
+    representative: bool,
+    model_name: &str,
+    arch_name: impl FnOnce() -> String,
+) -> Option<String> {
+    match d.timing_scope {
+        TimingScope::Model => Some(format!("timing/{model_name}")),
+        TimingScope::Architecture => representative.then(arch_name),
+    }
+}
+
 /// Adds the evaluate, explain and timing stages of model stage `model_name`;
 /// returns the explain stage's fingerprint (if explanations are on).
+#[allow(clippy::too_many_arguments)]
 fn downstream(
     out: &mut Specs,
     v: &Versions,
@@ -417,6 +454,7 @@ fn downstream(
     data: &Fingerprint,
     model: &Fingerprint,
     teacher_explain: Option<&Fingerprint>,
+    timing_name: Option<String>,
 ) -> Option<Fingerprint> {
     let base = |name: String, kind: &str, version: u32, params: &BTreeMap<String, Value>| {
         let mut s = spec(name, kind, version);
@@ -443,9 +481,11 @@ fn downstream(
         e.upstream.insert("teacher_explain".into(), te.clone());
     }
     let efp = out.push(e);
-    let mut t = base(format!("timing/{model_name}"), "timing", v.timing, timing);
-    t.resources.exclusive = true;
-    t.resources.cpu = d.timing_threads;
-    out.push(t);
+    if let Some(name) = timing_name {
+        let mut t = base(name, "timing", v.timing, timing);
+        t.resources.exclusive = true;
+        t.resources.cpu = d.timing_threads;
+        out.push(t);
+    }
     Some(efp)
 }

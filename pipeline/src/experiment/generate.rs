@@ -29,6 +29,7 @@ alpha = [0.0, 0.5, 0.9]
 
 [explain]
 methods = ["feature_maps", "gradcam", "expected_gradients"]
+timing_scope = "model"
 "#,
         n = large_kd_stage_count(n_seeds),
         seeds = seeds.join(", "),
@@ -37,7 +38,7 @@ methods = ["feature_maps", "gradcam", "expected_gradients"]
 
 /// Stages of [`generate_large_toml`]`(n_seeds, ..)`: one prepare, and per
 /// seed a teacher plus 4 depths × (1 control + 4 T × 2 alphas) students,
-/// each model with evaluate, explain and timing.
+/// each model with evaluate, explain and timing (`timing_scope = "model"`).
 pub fn large_kd_stage_count(n_seeds: u32) -> usize {
     let models_per_seed = 1 + 4 * (1 + 4 * 2);
     1 + n_seeds as usize * models_per_seed * 4

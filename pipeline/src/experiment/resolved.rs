@@ -120,6 +120,15 @@ pub struct EvaluateConfig {
     pub latency_repeats: u32,
 }
 
+/// Which models get a timing stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimingScope {
+    /// One per architecture (teacher, each student depth), first seed.
+    Architecture,
+    /// Every trained model.
+    Model,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplainConfig {
     /// Sorted and distinct; empty = no explain / timing stages.
@@ -134,6 +143,7 @@ pub struct ExplainConfig {
     pub timing_warmup: u32,
     pub timing_repeats: u32,
     pub timing_threads: u32,
+    pub timing_scope: TimingScope,
 }
 
 /// `[run].device`.

@@ -280,6 +280,14 @@ pub struct ExplainTable {
     /// ≥ 1. Default 1.
     #[serde(default = "d_timing_threads")]
     pub timing_threads: i64,
+    /// `"architecture"` (default): time each architecture once (the
+    /// teacher, and each student depth), on the first seed's teacher and
+    /// control student: a CNN's explanation cost depends on its layers and
+    /// the input size, not on its trained weights. `"model"`: time every
+    /// trained model (mean ± std over seeds in `compare`; one exclusive
+    /// stage per model, so much slower).
+    #[serde(default = "d_timing_scope")]
+    pub timing_scope: String,
 }
 
 /// `[run]`: where stages compute.
@@ -460,6 +468,10 @@ fn d_timing_warmup() -> i64 {
 fn d_timing_repeats() -> i64 {
     5
 }
+fn d_timing_scope() -> String {
+    "architecture".to_owned()
+}
+
 fn d_timing_threads() -> i64 {
     1
 }

@@ -389,8 +389,30 @@ fn counts_and_shared_teacher() {
     let models = 3 + 108;
     assert_eq!(count(&specs, "evaluate"), models);
     assert_eq!(count(&specs, "explain"), models);
-    assert_eq!(count(&specs, "timing"), models);
-    assert_eq!(specs.len(), 1 + 4 * models);
+    // timing_scope = "architecture": the teacher and each student depth
+    assert_eq!(count(&specs, "timing"), 1 + 4);
+    assert_eq!(specs.len(), 1 + 3 * models + 5);
+    let names: BTreeSet<&str> = specs
+        .iter()
+        .filter(|s| s.kind == "timing")
+        .map(|s| s.name.as_str())
+        .collect();
+    assert!(
+        names.contains("timing/brain-mri/teacher") && names.contains("timing/brain-mri/student-d4"),
+        "{names:?}"
+    );
+    // ... timed on the first seed's teacher and control students
+    let by_name: BTreeMap<&str, &StageSpec> = specs.iter().map(|s| (s.name.as_str(), s)).collect();
+    assert_eq!(
+        by_name["timing/brain-mri/student-d2"].upstream["model"],
+        by_name["student/brain-mri/s0/d2-control"].fingerprint()
+    );
+    // timing_scope = "model": every model
+    assert!(!STUDY.contains("[explain]"));
+    let every =
+        load_text(&format!("{STUDY}\n[explain]\ntiming_scope = \"model\"\n")).expect("valid");
+    let specs_every = expand_with(&every, root.path(), false).expect("expands");
+    assert_eq!(count(&specs_every, "timing"), models);
 
     // Every distilled student of a seed shares that seed's teacher.
     let by_name: BTreeMap<&str, &StageSpec> = specs.iter().map(|s| (s.name.as_str(), s)).collect();
@@ -433,7 +455,7 @@ fn counts_and_shared_teacher() {
             .collect::<Vec<_>>(),
         ["data", "model"]
     );
-    let t = by_name[format!("timing/{m}").as_str()];
+    let t = by_name["timing/brain-mri/student-d3"];
     assert!(t.resources.exclusive);
     assert!(
         !by_name[format!("evaluate/{m}").as_str()]
@@ -576,8 +598,9 @@ fn changing_one_temperature_changes_exactly_its_stages() {
     let new: BTreeSet<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
     assert!(gone.iter().all(|n| n.contains("-T8-")));
     assert!(new.iter().all(|n| n.contains("-T16-")));
-    // 3 seeds × 4 depths × 2 alphas, each with evaluate, explain, timing.
-    assert_eq!(gone.len(), 3 * 4 * 2 * 4);
+    // 3 seeds × 4 depths × 2 alphas, each with evaluate and explain
+    // (timing is per architecture, on the control students).
+    assert_eq!(gone.len(), 3 * 4 * 2 * 3);
     assert_eq!(new.len(), gone.len());
     for (name, fp) in &before {
         if let Some(fp2) = after.get(name) {
@@ -595,7 +618,9 @@ fn changing_teacher_epochs_changes_teacher_and_distilled_students_only() {
         let changed = &after[name] != fp;
         // Control students do not see the teacher, but their explain stage
         // compares with the teacher's explanations.
+        // Student timing stages are timed on control students.
         let expect = !name.starts_with("prepare/")
+            && !name.starts_with("timing/brain-mri/student-")
             && (!name.contains("-control") || name.starts_with("explain/"));
         assert_eq!(changed, expect, "{name}");
     }
@@ -844,7 +869,7 @@ fn shipped_experiments_load() {
     assert_eq!(exp.name, "brain-mri-kd");
     let specs = expand_with(&exp, root.path(), false).expect("expands");
     assert_eq!(count(&specs, "student"), 108);
-    assert_eq!(specs.len(), 1 + 4 * 111);
+    assert_eq!(specs.len(), 1 + 3 * 111 + 5);
     // default.toml spells out (nearly) every default: same stages as STUDY
     // apart from the teacher's epochs and the experiment's own keys.
     let study = fps(&STUDY.replace("epochs = 3", ""), root.path());

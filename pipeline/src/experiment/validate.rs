@@ -697,6 +697,16 @@ fn explain(c: &mut Checker<'_>, e: &ExplainTable) -> ExplainConfig {
         timing_warmup: c.u32(&p.key("timing_warmup"), e.timing_warmup, 0),
         timing_repeats: c.u32(&p.key("timing_repeats"), e.timing_repeats, 1),
         timing_threads: c.u32(&p.key("timing_threads"), e.timing_threads, 1),
+        timing_scope: c
+            .choice(
+                &p.key("timing_scope"),
+                &e.timing_scope,
+                &[
+                    ("architecture", TimingScope::Architecture),
+                    ("model", TimingScope::Model),
+                ],
+            )
+            .unwrap_or(TimingScope::Architecture),
     }
 }
 

@@ -31,7 +31,11 @@ pub struct Metrics {
     pub roc_auc_macro_ovr: Option<f64>,
     pub params: u64,
     pub macs: u64,
+    /// Wall-clock, so written to `latency.json`, not `metrics.json` (which
+    /// is bit-identical across reruns).
+    #[serde(skip)]
     pub latency_ms_median: f64,
+    #[serde(skip)]
     pub latency_ms_p95: f64,
     pub classes: Vec<String>,
 }

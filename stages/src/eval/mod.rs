@@ -117,6 +117,10 @@ pub fn latency_ms(
 /// Writes `metrics.json` and the one-row `metrics.csv`.
 pub fn write_metrics(dir: &Path, m: &Metrics) -> Result<()> {
     write_json(&dir.join("metrics.json"), m)?;
+    write_json(
+        &dir.join("latency.json"),
+        &json!({"latency_ms_median": m.latency_ms_median, "latency_ms_p95": m.latency_ms_p95}),
+    )?;
     let mut header = vec![
         "accuracy",
         "macro_precision",
@@ -128,8 +132,6 @@ pub fn write_metrics(dir: &Path, m: &Metrics) -> Result<()> {
         "roc_auc_macro_ovr",
         "params",
         "macs",
-        "latency_ms_median",
-        "latency_ms_p95",
     ]
     .into_iter()
     .map(String::from)
@@ -147,8 +149,6 @@ pub fn write_metrics(dir: &Path, m: &Metrics) -> Result<()> {
             .unwrap_or_default(),
         m.params.to_string(),
         m.macs.to_string(),
-        m.latency_ms_median.to_string(),
-        m.latency_ms_p95.to_string(),
     ];
     for c in &m.per_class {
         header.push(format!("f1_{}", c.class));

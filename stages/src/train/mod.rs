@@ -176,8 +176,6 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
         "best_val_acc": res.best_val_acc,
         "best_val_loss": res.best_val_loss,
         "epochs": job.train.epochs,
-        "images_per_s": res.images_per_s,
-        "train_seconds": res.train_seconds,
         "threads": threads,
         "device": device_name(device),
         "seed": job.train.seed,
@@ -188,6 +186,12 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
         "pretrained": pretrained.map(|(l, s)| json!({"loaded": l, "skipped": s})),
     });
     write_json(&out.join("train.json"), &train_json)?;
+    // Wall-clock measurements live in their own file: everything else this
+    // stage writes is bit-identical across reruns (see `kdpipe verify`).
+    write_json(
+        &out.join("throughput.json"),
+        &json!({"images_per_s": res.images_per_s, "train_seconds": res.train_seconds, "threads": threads}),
+    )?;
     if job.teacher_logits_out {
         let bs = job.train.batch_size as usize;
         let logits: Vec<(&str, Tensor)> = vec![
