@@ -1,0 +1,135 @@
+//! The ML study end to end through the real binaries, on the real built-in
+//! brain MRI set (fetched by `make data`) with tiny images and models:
+//! every stage kind runs, outputs land in the artifacts, a second run is all
+//! cache hits, editing `[explain]` reruns only explain and timing stages, and
+//! `verify` reproduces a training stage bit for bit.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+const STUDY: &str = r#"name = "tiny-study"
+seeds = [0]
+
+[[dataset]]
+name = "brain-mri"
+source = "builtin:brain-mri"
+image_size = 16
+
+[teacher]
+depth = 2
+width = 4
+max_width = 8
+epochs = 2
+
+[student]
+width = 4
+max_width = 8
+epochs = 2
+
+[sweep]
+depth = [1, 2]
+temperature = [2.0]
+alpha = [0.0, 0.5]
+
+[evaluate]
+latency_warmup = 1
+latency_repeats = 3
+
+[explain]
+images = 2
+eg_samples = 4
+eg_background = 4
+deletion_steps = 4
+timing_images = 1
+timing_repeats = 2
+"#;
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Published artifact of the stage named `name` in the last run's events.
+fn artifact_of(store: &Path, events: &[Value], name: &str) -> std::path::PathBuf {
+    let fp = events
+        .iter()
+        .find(|e| e["event"] == "planned" && e["name"] == name)
+        .unwrap_or_else(|| panic!("no stage {name}"))["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    store.join("objects").join(&fp[..2]).join(fp)
+}
+
+#[test]
+fn tiny_study_runs_caches_and_reruns_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let exp = dir.path().join("tiny.toml");
+    std::fs::write(&exp, STUDY).unwrap();
+    let exp_s = exp.to_str().unwrap();
+
+    let out = kdpipe(&store, &["run", exp_s, "--jobs", "2", "--plain"]);
+    ok(&out);
+    let ev = last_events(&store);
+    let computed = names_with(&ev, "finished");
+    // prepare, teacher, 2 depths × (control + T2-a0.5) students = 5 models,
+    // each evaluated and explained; timing per architecture (teacher, d1, d2)
+    assert_eq!(computed.len(), 1 + 5 + 5 + 5 + 3, "{computed:#?}");
+
+    // every model's metrics are real numbers in range
+    for model in [
+        "teacher/brain-mri/s0",
+        "student/brain-mri/s0/d1-control",
+        "student/brain-mri/s0/d1-T2-a0.5",
+        "student/brain-mri/s0/d2-control",
+        "student/brain-mri/s0/d2-T2-a0.5",
+    ] {
+        let m = read_json(&artifact_of(&store, &ev, &format!("evaluate/{model}")).join("metrics.json"));
+        let acc = m["accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{model}: accuracy {acc}");
+        assert_eq!(m["confusion"].as_array().unwrap().len(), 2, "two classes: no, yes");
+        let ex = read_json(&artifact_of(&store, &ev, &format!("explain/{model}")).join("explain.json"));
+        let del = ex["methods"]["gradcam"]["deletion_auc"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&del), "{model}: deletion AUC {del}");
+        if model.starts_with("student/") {
+            let r = ex["agreement"]["gradcam_pearson"].as_f64().unwrap_or(0.0);
+            assert!((-1.0..=1.0).contains(&r), "{model}: agreement {r}");
+        }
+        let overlays = artifact_of(&store, &ev, &format!("explain/{model}")).join("overlays");
+        let pngs = std::fs::read_dir(&overlays).unwrap().count();
+        assert_eq!(pngs, 2 * 3, "{model}: 2 images × 3 methods in {}", overlays.display());
+    }
+    let prep = read_json(&artifact_of(&store, &ev, "prepare/brain-mri").join("dataset.json"));
+    assert_eq!(prep["duplicates_removed"], 25, "the built-in set has 25 exact duplicates");
+    for timing in ["timing/brain-mri/teacher", "timing/brain-mri/student-d1", "timing/brain-mri/student-d2"] {
+        let t = read_json(&artifact_of(&store, &ev, timing).join("timing.json"));
+        let median = t["methods"]["gradcam"]["median_s"].as_f64().unwrap();
+        assert!(median > 0.0 && median < 10.0, "{timing}: {median}");
+    }
+
+    // second run: all cache hits
+    ok(&kdpipe(&store, &["run", exp_s, "--plain"]));
+    let ev2 = last_events(&store);
+    assert!(names_with(&ev2, "finished").is_empty());
+    assert_eq!(names_with(&ev2, "cached").len(), computed.len());
+
+    // a training stage reruns bit for bit
+    let verify = kdpipe(&store, &["verify", exp_s, "student/brain-mri/s0/d1-T2-a0.5"]);
+    ok(&verify);
+    assert!(stdout(&verify).contains("identical"), "{}", stdout(&verify));
+
+    // editing [explain] reruns explain and timing stages only
+    std::fs::write(&exp, STUDY.replace("eg_samples = 4", "eg_samples = 6")).unwrap();
+    ok(&kdpipe(&store, &["run", exp_s, "--plain"]));
+    let rerun = names_with(&last_events(&store), "finished");
+    assert_eq!(rerun.len(), 5 + 3, "{rerun:#?}");
+    assert!(
+        rerun.iter().all(|n| n.starts_with("explain/") || n.starts_with("timing/")),
+        "{rerun:#?}"
+    );
+}
