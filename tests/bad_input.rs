@@ -1,6 +1,8 @@
 //! Bad experiment files: a clear message naming the file, key or value,
 //! exit code 2, nothing run and nothing written to the store.
 
+#![allow(clippy::unwrap_used)] // tests panic on purpose
+
 mod common;
 
 use std::path::Path;

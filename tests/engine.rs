@@ -2,6 +2,8 @@
 //! Rust functions, no libtorch): caching, reruns of exactly what changed,
 //! killed stages, concurrent runs, dry runs, status and why.
 
+#![allow(clippy::unwrap_used)] // tests panic on purpose
+
 mod common;
 
 use std::process::{Command, Stdio};

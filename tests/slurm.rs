@@ -7,6 +7,8 @@
 //! Without a usable Slurm (`sinfo` fails) each test prints why and passes,
 //! except under `CI=true`, where it fails.
 
+#![allow(clippy::unwrap_used)] // tests panic on purpose
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

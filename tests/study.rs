@@ -4,6 +4,8 @@
 //! cache hits, editing `[explain]` reruns only explain and timing stages, and
 //! `verify` reproduces a training stage bit for bit.
 
+#![allow(clippy::unwrap_used)] // tests panic on purpose
+
 mod common;
 
 use std::path::Path;
@@ -89,11 +91,17 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
         "student/brain-mri/s0/d2-control",
         "student/brain-mri/s0/d2-T2-a0.5",
     ] {
-        let m = read_json(&artifact_of(&store, &ev, &format!("evaluate/{model}")).join("metrics.json"));
+        let m =
+            read_json(&artifact_of(&store, &ev, &format!("evaluate/{model}")).join("metrics.json"));
         let acc = m["accuracy"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&acc), "{model}: accuracy {acc}");
-        assert_eq!(m["confusion"].as_array().unwrap().len(), 2, "two classes: no, yes");
-        let ex = read_json(&artifact_of(&store, &ev, &format!("explain/{model}")).join("explain.json"));
+        assert_eq!(
+            m["confusion"].as_array().unwrap().len(),
+            2,
+            "two classes: no, yes"
+        );
+        let ex =
+            read_json(&artifact_of(&store, &ev, &format!("explain/{model}")).join("explain.json"));
         let del = ex["methods"]["gradcam"]["deletion_auc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&del), "{model}: deletion AUC {del}");
         if model.starts_with("student/") {
@@ -102,11 +110,23 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
         }
         let overlays = artifact_of(&store, &ev, &format!("explain/{model}")).join("overlays");
         let pngs = std::fs::read_dir(&overlays).unwrap().count();
-        assert_eq!(pngs, 2 * 3, "{model}: 2 images × 3 methods in {}", overlays.display());
+        assert_eq!(
+            pngs,
+            2 * 3,
+            "{model}: 2 images × 3 methods in {}",
+            overlays.display()
+        );
     }
     let prep = read_json(&artifact_of(&store, &ev, "prepare/brain-mri").join("dataset.json"));
-    assert_eq!(prep["duplicates_removed"], 25, "the built-in set has 25 exact duplicates");
-    for timing in ["timing/brain-mri/teacher", "timing/brain-mri/student-d1", "timing/brain-mri/student-d2"] {
+    assert_eq!(
+        prep["duplicates_removed"], 25,
+        "the built-in set has 25 exact duplicates"
+    );
+    for timing in [
+        "timing/brain-mri/teacher",
+        "timing/brain-mri/student-d1",
+        "timing/brain-mri/student-d2",
+    ] {
         let t = read_json(&artifact_of(&store, &ev, timing).join("timing.json"));
         let median = t["methods"]["gradcam"]["median_s"].as_f64().unwrap();
         assert!(median > 0.0 && median < 10.0, "{timing}: {median}");
@@ -119,7 +139,10 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     assert_eq!(names_with(&ev2, "cached").len(), computed.len());
 
     // a training stage reruns bit for bit
-    let verify = kdpipe(&store, &["verify", exp_s, "student/brain-mri/s0/d1-T2-a0.5"]);
+    let verify = kdpipe(
+        &store,
+        &["verify", exp_s, "student/brain-mri/s0/d1-T2-a0.5"],
+    );
     ok(&verify);
     assert!(stdout(&verify).contains("identical"), "{}", stdout(&verify));
 
@@ -129,7 +152,9 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     let rerun = names_with(&last_events(&store), "finished");
     assert_eq!(rerun.len(), 5 + 3, "{rerun:#?}");
     assert!(
-        rerun.iter().all(|n| n.starts_with("explain/") || n.starts_with("timing/")),
+        rerun
+            .iter()
+            .all(|n| n.starts_with("explain/") || n.starts_with("timing/")),
         "{rerun:#?}"
     );
 }

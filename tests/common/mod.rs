@@ -1,5 +1,6 @@
 //! Helpers for tests that drive the real `kdpipe` binary.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // tests panic on purpose
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
