@@ -5,6 +5,7 @@
 #      (the toy experiments/bench-1000.toml and a generated 1,037-stage KD study)
 #   2. no-op `kdpipe run` on the fully cached bench-1000
 #   3. input hashing: `kdpipe status` hashing a 1 GiB .npz vs `sha256sum`
+#   4. optional (SNAKEMAKE=path): Snakemake dry run / no-op on the equivalent DAG
 #   5. Slurm executor overhead per stage vs the local executor (toy experiment)
 #   6. training throughput kdpipe (tch) vs PyTorch eager (BENCH_TRAIN=1)
 #
@@ -155,6 +156,58 @@ awk -v s="$sha" -v c="$cold" -v g="$HASH_GB" 'BEGIN { printf "   sha256sum %.0f 
     g * 1073.741824 / (s / 1000), g * 1073.741824 / (c / 1000), c / s }' | tee -a "$SUMMARY"
 rm -f "$B/hash/big.npz"
 
+# ---------------------------------------------------------------- 4 (optional)
+# SNAKEMAKE=/path/to/snakemake (e.g. python3 -m venv /tmp/snk && /tmp/snk/bin/pip install snakemake):
+# the same 10 seeds x (gen + 100 squares + sum) DAG as bench-1000, dry run and no-op run.
+if [[ -n ${SNAKEMAKE:-} ]]; then
+    say ""
+    say "== 4: Snakemake $("$SNAKEMAKE" --version) on the equivalent 1,021-job DAG (5 runs each, interleaved with kdpipe)"
+    mkdir -p "$B/snk" && cd "$B/snk"
+    cat >Snakefile <<'EOF2'
+SEEDS = range(10)
+VALUES = range(1, 101)
+rule all:
+    input: expand("out/sum/s{s}.txt", s=SEEDS)
+rule gen:
+    output: "out/gen/s{s}.txt"
+    run:
+        open(output[0], "w").write(" ".join(str(i) for i in range(4)))
+rule square:
+    input: "out/gen/s{s}.txt"
+    output: "out/square/s{s}/x{v}.txt"
+    run:
+        v = int(wildcards.v); open(output[0], "w").write(str(v * v))
+rule sum:
+    input: lambda w: expand("out/square/s{s}/x{v}.txt", s=w.s, v=VALUES)
+    output: "out/sum/s{s}.txt"
+    run:
+        open(output[0], "w").write(str(sum(int(open(f).read()) for f in input)))
+EOF2
+    : >"$B/t-snk-dry"; : >"$B/t-snk-noop"; : >"$B/t-kd-dry2"; : >"$B/t-kd-noop2"
+    for ((r = 0; r < 5; r++)); do
+        time_once "$B/t-snk-dry" "$SNAKEMAKE" -n -c1 --quiet
+        time_once "$B/t-kd-dry2" "$K" --store "$B/s-toy-dry" run --dry-run "$TOY1000"
+    done
+    # Outputs made by hand in dependency order (a full Snakemake run of 1,021 python jobs
+    # takes minutes here), so that Snakemake sees everything up to date.
+    mkdir -p out/gen out/sum
+    for s in $(seq 0 9); do echo 0 >"out/gen/s$s.txt"; done
+    sleep 1
+    for s in $(seq 0 9); do mkdir -p "out/square/s$s"; for v in $(seq 1 100); do echo $((v * v)) >"out/square/s$s/x$v.txt"; done; done
+    sleep 1
+    for s in $(seq 0 9); do echo 1 >"out/sum/s$s.txt"; done
+    "$SNAKEMAKE" -c1 --quiet 2>&1 | grep -q 'Nothing to be done' || say "   warning: Snakemake did not see an up-to-date DAG"
+    for ((r = 0; r < 5; r++)); do
+        time_once "$B/t-snk-noop" "$SNAKEMAKE" -c1 --quiet
+        time_once "$B/t-kd-noop2" "$K" --store "$B/s-full" run --plain "$TOY1000"
+    done
+    cd "$ROOT"
+    for n in snk-dry kd-dry2 snk-noop kd-noop2; do
+        read -r med min max cnt < <(stats "$B/t-$n")
+        printf '   %-10s median %8.1f ms  min %8.1f  max %8.1f  (n=%d)\n' "$n" "$med" "$min" "$max" "$cnt" | tee -a "$SUMMARY"
+    done
+fi
+
 # ---------------------------------------------------------------- 5
 if [[ $BENCH_SLURM == 1 ]]; then
     say ""
@@ -202,12 +255,13 @@ if [[ $BENCH_TRAIN == 1 ]]; then
                 grep pytorch-bench | tee -a "$B/train.log" | sed -n 's/.*images_per_s=\([0-9.]*\).*/\1/p' >>"$B/ips-pt-$1"
         done
         kd=$(median_of <"$B/ips-kd-$1"); pt=$(median_of <"$B/ips-pt-$1")
+        rr=$(paste "$B/ips-kd-$1" "$B/ips-pt-$1" | awk '{ print $1 / $2 }' | median_of)
         gf=$(grep "kdpipe-bench depth=$2 " "$B/train.log" | tail -n 1 | sed -n 's/.*macs=\([0-9]*\).*/\1/p')
-        awk -v n="$1" -v d="$2" -v k="$kd" -v p="$pt" -v m="$gf" 'BEGIN {
-            printf "   %-8s depth %d: kdpipe %.1f img/s, pytorch %.1f img/s, ratio %.2fx; ~%.2f GFLOP/s (6 x %d MACs/img)\n",
-                n, d, k, p, k / p, 6 * m * k / 1e9, m }' | tee -a "$SUMMARY"
+        awk -v n="$1" -v d="$2" -v k="$kd" -v p="$pt" -v m="$gf" -v rr="$rr" 'BEGIN {
+            printf "   %-8s depth %d: kdpipe %.1f img/s, pytorch %.1f img/s (medians), ratio %.2fx (median per-round ratio %.2fx); ~%.2f GFLOP/s (6 x %d MACs/img)\n",
+                n, d, k, p, k / p, rr, 6 * m * k / 1e9, m }' | tee -a "$SUMMARY"
     done
-    python - <<'EOF' | tee -a "$SUMMARY"
+    python - 2>/dev/null <<'EOF' | tee -a "$SUMMARY"
 import time, torch
 torch.set_num_threads(1)
 a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)

@@ -1,0 +1,77 @@
+//! Plots of an experiment with plotters, each written as PNG and SVG: macro
+//! F1 vs depth, explain time vs depth, accuracy vs explain time with the
+//! Pareto front, confusion matrices and training curves. Text is drawn with
+//! the bundled DejaVu Sans (ab_glyph), so no system font is needed.
+
+mod canvas;
+mod confusion;
+mod curves;
+mod depth;
+mod error;
+mod frame;
+mod pareto;
+
+pub use canvas::Plot;
+pub use confusion::confusion_matrix;
+pub use curves::{training_curves, History};
+pub use depth::{explain_time_vs_depth, f1_vs_depth};
+pub use error::PlotError;
+pub use pareto::{accuracy_vs_time, pareto_front};
+
+use std::path::Path;
+
+use polars::prelude::DataFrame;
+
+use crate::tables::{artifact_dir, is_published};
+
+/// Writes every plot of an experiment into `out_dir` from the frames of
+/// [`crate::tables::gather`] and [`crate::tables::summarize`]; confusion
+/// matrices and training curves are drawn for each dataset's teacher and best
+/// student (highest macro F1 of one run). Plots whose data has not been
+/// computed yet are left out.
+pub fn write_all(
+    store_root: &Path,
+    gathered: &DataFrame,
+    summary: &DataFrame,
+    out_dir: &Path,
+) -> Result<Vec<Plot>, PlotError> {
+    std::fs::create_dir_all(out_dir).map_err(|source| PlotError::Io {
+        path: out_dir.to_owned(),
+        source,
+    })?;
+    let mut plots = Vec::new();
+    for dataset in frame::datasets(summary)? {
+        let safe = frame::file_safe(&dataset);
+        plots.extend(f1_vs_depth(summary, &dataset, &out_dir.join(format!("f1_vs_depth_{safe}")))?);
+        plots.extend(explain_time_vs_depth(
+            gathered,
+            &dataset,
+            &out_dir.join(format!("time_vs_depth_{safe}")),
+        )?);
+        plots.extend(accuracy_vs_time(
+            summary,
+            &dataset,
+            &out_dir.join(format!("accuracy_vs_time_{safe}")),
+        )?);
+        for (role, run) in frame::teacher_and_best_student(gathered, &dataset)? {
+            if let Some(fp) = &run.evaluate_fp {
+                if is_published(store_root, fp) {
+                    let path = artifact_dir(store_root, fp).join("metrics.json");
+                    let stem = out_dir.join(format!("confusion_{safe}_{role}"));
+                    let title = format!("Confusion matrix, {role} ({})", run.stage);
+                    plots.push(confusion_matrix(&path, &title, &stem)?);
+                }
+            }
+            if is_published(store_root, &run.model_fp) {
+                let path = artifact_dir(store_root, &run.model_fp).join("history.csv");
+                if path.is_file() {
+                    let history = History::read(&path)?;
+                    let stem = out_dir.join(format!("curves_{safe}_{role}"));
+                    let title = format!("Training curves, {role} ({})", run.stage);
+                    plots.push(training_curves(&history, &title, &stem)?);
+                }
+            }
+        }
+    }
+    Ok(plots)
+}

@@ -1,0 +1,76 @@
+//! The HTML report of an experiment: one self-contained folder (relative
+//! links only, no network) with the comparison tables, the plots, sample
+//! explanations of every model, the experiment file, the fingerprint of every
+//! stage behind the numbers and the kdpipe version.
+
+mod error;
+mod html;
+mod overlays;
+
+pub use error::ReportError;
+
+use std::path::{Path, PathBuf};
+
+use pipeline::StageSpec;
+
+use crate::plots;
+use crate::tables::{self, Format};
+
+/// Writes the report of an experiment into `out_dir` (created if needed;
+/// its `plots/`, `overlays/` and `tables/` sub-folders are replaced) and
+/// returns the path of `index.html`.
+pub fn write(
+    store_root: &Path,
+    specs: &[StageSpec],
+    experiment_toml_text: &str,
+    experiment_name: &str,
+    out_dir: &Path,
+) -> Result<PathBuf, ReportError> {
+    let gathered = tables::gather(store_root, specs)?;
+    let summary = tables::summarize(&gathered)?;
+    for sub in ["plots", "overlays", "tables"] {
+        let dir = out_dir.join(sub);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|source| ReportError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|source| ReportError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let write_file = |name: &str, text: &str| -> Result<(), ReportError> {
+        let path = out_dir.join(name);
+        std::fs::write(&path, text).map_err(|source| ReportError::Io { path, source })
+    };
+    write_file("experiment.toml", experiment_toml_text)?;
+    write_file("tables/summary.csv", &tables::render(&summary, Format::Csv)?)?;
+    write_file("tables/summary.json", &tables::render(&summary, Format::Json)?)?;
+    write_file("tables/summary.md", &tables::render(&tables::compact(&summary)?, Format::Markdown)?)?;
+    write_file("tables/runs.csv", &tables::render(&gathered, Format::Csv)?)?;
+
+    let plots = plots::write_all(store_root, &gathered, &summary, &out_dir.join("plots"))?;
+    let samples = overlays::copy_samples(store_root, specs, &gathered, &out_dir.join("overlays"))?;
+    let page = html::page(&html::Inputs {
+        store_root,
+        specs,
+        experiment_name,
+        experiment_toml_text,
+        gathered: &gathered,
+        summary: &summary,
+        plots: &plots,
+        samples: &samples,
+        out_dir,
+    })?;
+    let index = out_dir.join("index.html");
+    std::fs::write(&index, page).map_err(|source| ReportError::Io {
+        path: index.clone(),
+        source,
+    })?;
+    Ok(index)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,38 @@
+//! Errors of table gathering, aggregation and rendering.
+
+use std::path::PathBuf;
+
+use polars::prelude::PolarsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TablesError {
+    #[error("failed to read {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to parse {path}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("stage {stage} has malformed params: {reason}")]
+    Params { stage: String, reason: String },
+    #[error("unknown column '{column}' (available: {})", available.join(", "))]
+    UnknownColumn {
+        column: String,
+        available: Vec<String>,
+    },
+    #[error("invalid filter '{expr}': {reason}")]
+    BadFilter { expr: String, reason: String },
+    #[error("failed to write {format} output")]
+    Write {
+        format: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("table computation failed")]
+    Polars(#[from] PolarsError),
+}
