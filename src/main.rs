@@ -7,7 +7,10 @@ mod cli;
 mod commands;
 mod display;
 mod exit;
+mod plots;
+mod report;
 mod study;
+mod tables;
 
 fn main() -> std::process::ExitCode {
     commands::main()

@@ -1,10 +1,24 @@
-//! `kdpipe report EXP`: the HTML report (filled in with src/report).
+//! `kdpipe report EXP`: a self-contained HTML folder with the tables, plots,
+//! sample explanations, the experiment file and every stage's fingerprint.
 
-use anyhow::anyhow;
+use anyhow::Context;
 
 use crate::cli::{GlobalArgs, ReportArgs};
-use crate::exit::{CmdResult, Failure};
+use crate::exit::{self, CmdResult, Failure};
+use crate::report;
+use crate::study;
 
-pub fn report(_args: ReportArgs, _global: &GlobalArgs) -> CmdResult {
-    Err(Failure::from(anyhow!("report is not implemented yet")))
+pub fn report(args: ReportArgs, global: &GlobalArgs) -> CmdResult {
+    let study = study::load(&args.experiment, global)?;
+    let text = std::fs::read_to_string(&args.experiment)
+        .with_context(|| format!("failed to read {}", args.experiment.display()))
+        .map_err(Failure::bad_input)?;
+    let name = &study.experiment.name;
+    let out = args
+        .out
+        .unwrap_or_else(|| study.store.root().join("reports").join(name));
+    let index = report::write(study.store.root(), &study.specs, &text, name, &out)
+        .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+    println!("report: {}", index.display());
+    Ok(exit::OK)
 }

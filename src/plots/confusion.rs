@@ -4,6 +4,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{save, Ctx, Figure};
 use super::{Plot, PlotError};
@@ -112,7 +113,10 @@ pub fn confusion_matrix(metrics_json: &Path, title: &str, stem: &Path) -> Result
         .get("classes")
         .and_then(|c| serde_json::from_value(c.clone()).ok())
         .unwrap_or_else(|| (0..counts.len()).map(|i| format!("class {i}")).collect());
-    if counts.is_empty() || classes.len() != counts.len() || counts.iter().any(|r| r.len() != counts.len()) {
+    if counts.is_empty()
+        || classes.len() != counts.len()
+        || counts.iter().any(|r| r.len() != counts.len())
+    {
         return Err(read_err(format!(
             "confusion matrix is not {0}×{0} for {0} classes",
             classes.len()

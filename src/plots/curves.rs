@@ -45,9 +45,12 @@ impl History {
             let mut v = [0.0; 5];
             for (k, &c) in cols.iter().enumerate() {
                 let field = rec.get(c).unwrap_or_default();
-                v[k] = field
-                    .parse()
-                    .map_err(|_| err(format!("value '{field}' of column {} is not a number", headers.get(c).unwrap_or_default())))?;
+                v[k] = field.parse().map_err(|_| {
+                    err(format!(
+                        "value '{field}' of column {} is not a number",
+                        headers.get(c).unwrap_or_default()
+                    ))
+                })?;
             }
             h.epoch.push(v[0]);
             h.train_loss.push(v[1]);
@@ -73,8 +76,13 @@ fn panel<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let x1 = epochs.iter().cloned().fold(1.0, f64::max);
     let x0 = epochs.iter().cloned().fold(x1, f64::min);
-    let ys = series.iter().flat_map(|s| s.1.iter().cloned()).filter(|y| y.is_finite());
-    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    let ys = series
+        .iter()
+        .flat_map(|s| s.1.iter().cloned())
+        .filter(|y| y.is_finite());
+    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
     let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
     let pad = ((y1 - y0) * 0.1).max(0.01);
     let mut chart = ChartBuilder::on(area)

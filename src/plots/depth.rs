@@ -48,7 +48,9 @@ impl DepthFigure {
             })
             .chain(self.references.iter().map(|r| r.1))
             .filter(|y| !self.log_y || *y > 0.0);
-        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
         if self.log_y {
             (lo / 1.5, hi * 1.5)
         } else {
@@ -84,10 +86,7 @@ impl DepthFigure {
             .ctx()?;
         for r in &self.references {
             let c = r.2;
-            let pts = [
-                (SegmentValue::Exact(lo), r.1),
-                (SegmentValue::Last, r.1),
-            ];
+            let pts = [(SegmentValue::Exact(lo), r.1), (SegmentValue::Last, r.1)];
             chart
                 .draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(2)))
                 .ctx()?
@@ -113,7 +112,10 @@ impl DepthFigure {
                 .draw_series(line.points.iter().filter_map(|&(d, m, s)| {
                     let s = s?;
                     Some(PathElement::new(
-                        [(SegmentValue::CenterOf(d), m - s), (SegmentValue::CenterOf(d), m + s)],
+                        [
+                            (SegmentValue::CenterOf(d), m - s),
+                            (SegmentValue::CenterOf(d), m + s),
+                        ],
                         c.stroke_width(1),
                     ))
                 }))
@@ -149,11 +151,19 @@ impl Figure for DepthFigure {
 /// Macro F1 (mean ± std over seeds) vs student depth for `dataset`: one line
 /// per (temperature, alpha), the control as its own line and the teacher as a
 /// dashed reference. `None` when no student has been evaluated.
-pub fn f1_vs_depth(summary: &DataFrame, dataset: &str, stem: &Path) -> Result<Option<Plot>, PlotError> {
+pub fn f1_vs_depth(
+    summary: &DataFrame,
+    dataset: &str,
+    stem: &Path,
+) -> Result<Option<Plot>, PlotError> {
     let of_ds = summary
         .clone()
         .lazy()
-        .filter(col("dataset").eq(lit(dataset)).and(col("macro_f1_mean").is_not_null()))
+        .filter(
+            col("dataset")
+                .eq(lit(dataset))
+                .and(col("macro_f1_mean").is_not_null()),
+        )
         .collect()?;
     let models = strs(&of_ds, "model")?;
     let depth = floats(&of_ds, "depth")?;
@@ -174,7 +184,11 @@ pub fn f1_vs_depth(summary: &DataFrame, dataset: &str, stem: &Path) -> Result<Op
         let label = if model == CONTROL_LABEL {
             "control (no distillation, α=0)".to_owned()
         } else {
-            format!("T={}, α={}", temp[i].unwrap_or(f64::NAN), alpha[i].unwrap_or(f64::NAN))
+            format!(
+                "T={}, α={}",
+                temp[i].unwrap_or(f64::NAN),
+                alpha[i].unwrap_or(f64::NAN)
+            )
         };
         let Some(d) = depth[i] else { continue };
         let point = (d as i64, m, std[i]);
@@ -217,7 +231,10 @@ pub fn explain_time_vs_depth(
     dataset: &str,
     stem: &Path,
 ) -> Result<Option<Plot>, PlotError> {
-    let of_ds = gathered.clone().lazy().filter(col("dataset").eq(lit(dataset)));
+    let of_ds = gathered
+        .clone()
+        .lazy()
+        .filter(col("dataset").eq(lit(dataset)));
     let aggs: Vec<Expr> = METHODS
         .iter()
         .map(|m| col(format!("{m}_s")).mean() * lit(1000.0))
@@ -242,7 +259,7 @@ pub fn explain_time_vs_depth(
         let points: Vec<_> = depth
             .iter()
             .zip(&ys)
-            .filter_map(|(d, y)| Some((d.as_ref()? .round() as i64, (*y)?, None)))
+            .filter_map(|(d, y)| Some((d.as_ref()?.round() as i64, (*y)?, None)))
             .filter(|p| p.1 > 0.0)
             .collect();
         let label = m.replace('_', " ");

@@ -19,18 +19,27 @@ pub(crate) fn datasets(df: &DataFrame) -> Result<Vec<String>, PlotError> {
 /// A file-name-safe form of a dataset or stage name.
 pub(crate) fn file_safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 pub(crate) fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>, PlotError> {
     let c = df.column(name)?.cast(&DataType::String)?;
-    Ok(c.str()?.into_iter().map(|v| v.map(str::to_owned)).collect())
+    Ok(c.str()?.iter().map(|v| v.map(str::to_owned)).collect())
 }
 
 pub(crate) fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, PlotError> {
     let c = df.column(name)?.cast(&DataType::Float64)?;
-    Ok(c.f64()?.into_iter().map(|v| v.filter(|x| x.is_finite())).collect())
+    Ok(c.f64()?
+        .iter()
+        .map(|v| v.filter(|x| x.is_finite()))
+        .collect())
 }
 
 /// One model run (one seed) of the gathered frame.
@@ -46,8 +55,12 @@ fn first_run(df: &DataFrame) -> Result<Option<Run>, PlotError> {
         return Ok(None);
     }
     let stage = strs(df, "model_stage")?.swap_remove(0).unwrap_or_default();
-    let model_fp = strs(df, "model_fp")?.swap_remove(0).and_then(|s| Fingerprint::parse(&s));
-    let evaluate_fp = strs(df, "evaluate_fp")?.swap_remove(0).and_then(|s| Fingerprint::parse(&s));
+    let model_fp = strs(df, "model_fp")?
+        .swap_remove(0)
+        .and_then(|s| Fingerprint::parse(&s));
+    let evaluate_fp = strs(df, "evaluate_fp")?
+        .swap_remove(0)
+        .and_then(|s| Fingerprint::parse(&s));
     Ok(model_fp.map(|model_fp| Run {
         stage,
         model_fp,
@@ -67,7 +80,11 @@ pub(crate) fn teacher_and_best_student(
         .filter(col("dataset").eq(lit(dataset)));
     let best = of_ds
         .clone()
-        .filter(col("model").eq(lit("student")).and(col("macro_f1").is_not_null()))
+        .filter(
+            col("model")
+                .eq(lit("student"))
+                .and(col("macro_f1").is_not_null()),
+        )
         .sort(
             ["macro_f1"],
             SortMultipleOptions::default()
@@ -76,7 +93,11 @@ pub(crate) fn teacher_and_best_student(
         )
         .limit(1)
         .collect()?;
-    let seed = best.column("seed")?.i64()?.get(0);
+    let seed = if best.height() > 0 {
+        best.column("seed")?.i64()?.get(0)
+    } else {
+        None
+    };
     let teachers = of_ds.filter(col("model").eq(lit("teacher")));
     let mut teacher = match seed {
         Some(s) => teachers.clone().filter(col("seed").eq(lit(s))).collect()?,

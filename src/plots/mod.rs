@@ -16,7 +16,7 @@ pub use confusion::confusion_matrix;
 pub use curves::{training_curves, History};
 pub use depth::{explain_time_vs_depth, f1_vs_depth};
 pub use error::PlotError;
-pub use pareto::{accuracy_vs_time, pareto_front};
+pub use pareto::accuracy_vs_time;
 
 use std::path::Path;
 
@@ -42,7 +42,11 @@ pub fn write_all(
     let mut plots = Vec::new();
     for dataset in frame::datasets(summary)? {
         let safe = frame::file_safe(&dataset);
-        plots.extend(f1_vs_depth(summary, &dataset, &out_dir.join(format!("f1_vs_depth_{safe}")))?);
+        plots.extend(f1_vs_depth(
+            summary,
+            &dataset,
+            &out_dir.join(format!("f1_vs_depth_{safe}")),
+        )?);
         plots.extend(explain_time_vs_depth(
             gathered,
             &dataset,
@@ -57,7 +61,7 @@ pub fn write_all(
             if let Some(fp) = &run.evaluate_fp {
                 if is_published(store_root, fp) {
                     let path = artifact_dir(store_root, fp).join("metrics.json");
-                    let stem = out_dir.join(format!("confusion_{safe}_{role}"));
+                    let stem = out_dir.join(format!("confusion_{safe}_{}", role.replace(' ', "_")));
                     let title = format!("Confusion matrix, {role} ({})", run.stage);
                     plots.push(confusion_matrix(&path, &title, &stem)?);
                 }
@@ -66,7 +70,7 @@ pub fn write_all(
                 let path = artifact_dir(store_root, &run.model_fp).join("history.csv");
                 if path.is_file() {
                     let history = History::read(&path)?;
-                    let stem = out_dir.join(format!("curves_{safe}_{role}"));
+                    let stem = out_dir.join(format!("curves_{safe}_{}", role.replace(' ', "_")));
                     let title = format!("Training curves, {role} ({})", run.stage);
                     plots.push(training_curves(&history, &title, &stem)?);
                 }

@@ -62,11 +62,15 @@ impl Figure for ParetoFigure {
         let (x0, x1) = self
             .points
             .iter()
-            .fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.time_ms), b.max(p.time_ms)));
+            .fold((f64::INFINITY, 0.0f64), |(a, b), p| {
+                (a.min(p.time_ms), b.max(p.time_ms))
+            });
         let (y0, y1) = self
             .points
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.accuracy), b.max(p.accuracy)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                (a.min(p.accuracy), b.max(p.accuracy))
+            });
         let pad = ((y1 - y0) * 0.1).max(0.01);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 22))
@@ -101,13 +105,20 @@ impl Figure for ParetoFigure {
                 continue;
             }
             chart
-                .draw_series(pts.iter().map(|p| Circle::new((p.time_ms, p.accuracy), 5, c.filled())))
+                .draw_series(
+                    pts.iter()
+                        .map(|p| Circle::new((p.time_ms, p.accuracy), 5, c.filled())),
+                )
                 .ctx()?
                 .label(*name)
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
         chart
-            .draw_series(front.iter().map(|&p| Circle::new(p, 9, red.stroke_width(2))))
+            .draw_series(
+                front
+                    .iter()
+                    .map(|&p| Circle::new(p, 9, red.stroke_width(2))),
+            )
             .ctx()?;
         chart
             .draw_series(self.front.iter().map(|&i| {
@@ -133,7 +144,11 @@ impl Figure for ParetoFigure {
 
 /// Accuracy vs Grad-CAM time per configuration of `dataset` (one point per
 /// summary row), Pareto front marked and labelled. `None` without data.
-pub fn accuracy_vs_time(summary: &DataFrame, dataset: &str, stem: &Path) -> Result<Option<Plot>, PlotError> {
+pub fn accuracy_vs_time(
+    summary: &DataFrame,
+    dataset: &str,
+    stem: &Path,
+) -> Result<Option<Plot>, PlotError> {
     let of_ds = summary
         .clone()
         .lazy()
@@ -193,7 +208,14 @@ mod tests {
 
     #[test]
     fn pareto_front_keeps_only_undominated_points() {
-        let pts = [(1.0, 0.7), (2.0, 0.9), (1.5, 0.6), (3.0, 0.85), (0.5, 0.5), (2.0, 0.8)];
+        let pts = [
+            (1.0, 0.7),
+            (2.0, 0.9),
+            (1.5, 0.6),
+            (3.0, 0.85),
+            (0.5, 0.5),
+            (2.0, 0.8),
+        ];
         assert_eq!(pareto_front(&pts), vec![4, 0, 1]);
     }
 }

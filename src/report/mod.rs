@@ -46,9 +46,18 @@ pub fn write(
         std::fs::write(&path, text).map_err(|source| ReportError::Io { path, source })
     };
     write_file("experiment.toml", experiment_toml_text)?;
-    write_file("tables/summary.csv", &tables::render(&summary, Format::Csv)?)?;
-    write_file("tables/summary.json", &tables::render(&summary, Format::Json)?)?;
-    write_file("tables/summary.md", &tables::render(&tables::compact(&summary)?, Format::Markdown)?)?;
+    write_file(
+        "tables/summary.csv",
+        &tables::render(&summary, Format::Csv)?,
+    )?;
+    write_file(
+        "tables/summary.json",
+        &tables::render(&summary, Format::Json)?,
+    )?;
+    write_file(
+        "tables/summary.md",
+        &tables::render(&tables::compact(&summary)?, Format::Markdown)?,
+    )?;
     write_file("tables/runs.csv", &tables::render(&gathered, Format::Csv)?)?;
 
     let plots = plots::write_all(store_root, &gathered, &summary, &out_dir.join("plots"))?;

@@ -40,7 +40,13 @@ fn parse_overlay(name: &str) -> Option<(u32, String)> {
 
 fn safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -55,7 +61,7 @@ pub(crate) fn copy_samples(
     let rows = gathered
         .clone()
         .lazy()
-        .filter(col("seed").eq(col("seed").min().over([col("dataset")])))
+        .filter(col("seed").eq(col("seed").min().over([col("dataset")])?))
         .select([col("dataset"), col("seed"), col("model_stage")])
         .collect()?;
     let ds = rows.column("dataset")?.str()?.clone();
@@ -63,7 +69,8 @@ pub(crate) fn copy_samples(
     let stages = rows.column("model_stage")?.str()?.clone();
     let mut out: Vec<DatasetSamples> = Vec::new();
     for i in 0..rows.height() {
-        let (Some(dataset), Some(seed), Some(stage)) = (ds.get(i), seeds.get(i), stages.get(i)) else {
+        let (Some(dataset), Some(seed), Some(stage)) = (ds.get(i), seeds.get(i), stages.get(i))
+        else {
             continue;
         };
         let Some(spec) = by_name.get(format!("explain/{stage}").as_str()) else {

@@ -38,7 +38,10 @@ fn report_is_self_contained_and_complete() {
         .collect();
     let mean = accs.iter().sum::<f64>() / 3.0;
     let std = (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
-    assert!(html.contains(&format!("{mean:.3} ± {std:.3}")), "teacher accuracy missing");
+    assert!(
+        html.contains(&format!("{mean:.3} ± {std:.3}")),
+        "teacher accuracy missing"
+    );
     assert!(html.contains(concat!("kdpipe ", env!("CARGO_PKG_VERSION"))));
     assert!(html.contains("&lt;script&gt; must be escaped"));
     assert!(!html.contains("http://") && !html.contains("https://"));
@@ -69,8 +72,14 @@ fn report_is_self_contained_and_complete() {
 fn report_of_an_unrun_experiment_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     let specs = fixture::build(&dir.path().join("elsewhere"), &[]);
-    let index = super::write(&dir.path().join("empty"), &specs, TOML, "fixture", &dir.path().join("r"))
-        .expect("write report");
+    let index = super::write(
+        &dir.path().join("empty"),
+        &specs,
+        TOML,
+        "fixture",
+        &dir.path().join("r"),
+    )
+    .expect("write report");
     let html = std::fs::read_to_string(index).expect("index.html");
     assert!(img_sources(&html).is_empty());
     assert!(html.contains("No plot yet"));
@@ -97,7 +106,10 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> (bool, String) {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    (ok, std::fs::read_to_string(out_file.path()).unwrap_or_default())
+    (
+        ok,
+        std::fs::read_to_string(out_file.path()).unwrap_or_default(),
+    )
 }
 
 fn find_chromium() -> Option<PathBuf> {
@@ -143,7 +155,12 @@ fn browser_renders_report_without_broken_images() {
         .split("data-images-ok=\"")
         .nth(1)
         .and_then(|s| s.split('"').next())
-        .unwrap_or_else(|| panic!("no data-images-ok on <body>; DOM starts {:?}", &dom[..dom.len().min(300)]));
+        .unwrap_or_else(|| {
+            panic!(
+                "no data-images-ok on <body>; DOM starts {:?}",
+                &dom[..dom.len().min(300)]
+            )
+        });
     let (loaded, total) = marker.split_once('/').expect("ok/total");
     let total: usize = total.parse().expect("total");
     assert!(total > 0, "the report has no image");
@@ -163,5 +180,9 @@ fn browser_renders_report_without_broken_images() {
     let mut colors: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
     colors.sort_unstable();
     colors.dedup();
-    assert!(colors.len() > 100, "screenshot looks blank: {} colours", colors.len());
+    assert!(
+        colors.len() > 100,
+        "screenshot looks blank: {} colours",
+        colors.len()
+    );
 }

@@ -81,7 +81,9 @@ fn publish(store: &Path, fp: &Fingerprint, files: &[(&str, Vec<u8>)]) {
     write(
         &dir,
         "manifest.json",
-        json!({"fingerprint": fp.as_str(), "outputs": {}}).to_string().as_bytes(),
+        json!({"fingerprint": fp.as_str(), "outputs": {}})
+            .to_string()
+            .as_bytes(),
     );
 }
 
@@ -158,25 +160,31 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
             }
             specs.push(model_spec);
             let acc = accuracy(model, seed);
-            let history: String = std::iter::once("epoch,train_loss,train_acc,val_loss,val_acc,lr\n".to_owned())
-                .chain((1..=3).map(|e| {
-                    let e = f64::from(e);
-                    format!(
-                        "{e},{},{},{},{},0.001\n",
-                        1.0 / e,
-                        acc - 0.1 / e,
-                        1.2 / e,
-                        acc - 0.12 / e
-                    )
-                }))
-                .collect();
+            let history: String =
+                std::iter::once("epoch,train_loss,train_acc,val_loss,val_acc,lr\n".to_owned())
+                    .chain((1..=3).map(|e| {
+                        let e = f64::from(e);
+                        format!(
+                            "{e},{},{},{},{},0.001\n",
+                            1.0 / e,
+                            acc - 0.1 / e,
+                            1.2 / e,
+                            acc - 0.12 / e
+                        )
+                    }))
+                    .collect();
             if !unpublished.contains(&name.as_str()) {
                 publish(
                     store,
                     &model_fp,
                     &[
                         ("history.csv", history.into_bytes()),
-                        ("model.json", json!({"arch": "cnn", "depth": depth}).to_string().into_bytes()),
+                        (
+                            "model.json",
+                            json!({"arch": "cnn", "depth": depth})
+                                .to_string()
+                                .into_bytes(),
+                        ),
                     ],
                 );
             }
@@ -195,20 +203,29 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
                 }
                 let f1 = acc - 0.02;
                 let files: Vec<(&str, Vec<u8>)> = match k {
-                    "evaluate" => vec![(
-                        "metrics.json",
-                        json!({
-                            "accuracy": acc, "macro_f1": f1, "weighted_f1": f1 + 0.005,
-                            "roc_auc_macro_ovr": (acc + 0.03).min(1.0),
-                            "params": 1000 * depth, "macs": 50_000 * depth,
-                            "latency_ms_median": 0.5 * f64::from(depth),
-                            "latency_ms_p95": 0.6 * f64::from(depth),
-                            "classes": ["no", "yes"],
-                            "confusion": [[40 + seed, 10 - seed], [8, 42 + depth as u64]],
-                        })
-                        .to_string()
-                        .into_bytes(),
-                    )],
+                    "evaluate" => vec![
+                        (
+                            "metrics.json",
+                            json!({
+                                "accuracy": acc, "macro_f1": f1, "weighted_f1": f1 + 0.005,
+                                "roc_auc_macro_ovr": (acc + 0.03).min(1.0),
+                                "params": 1000 * depth, "macs": 50_000 * depth,
+                                "classes": ["no", "yes"],
+                                "confusion": [[40 + seed, 10 - seed], [8, 42 + depth as u64]],
+                            })
+                            .to_string()
+                            .into_bytes(),
+                        ),
+                        (
+                            "latency.json",
+                            json!({
+                                "latency_ms_median": 0.5 * f64::from(depth),
+                                "latency_ms_p95": 0.6 * f64::from(depth),
+                            })
+                            .to_string()
+                            .into_bytes(),
+                        ),
+                    ],
                     "explain" => {
                         let mut files = vec![(
                             "explain.json",

@@ -51,10 +51,8 @@ fn num(v: Option<&Value>, pointer: &str) -> Option<f64> {
 }
 
 fn int(v: Option<&Value>, pointer: &str) -> Option<i64> {
-    v.and_then(|v| v.pointer(pointer)).and_then(|x| {
-        x.as_i64()
-            .or_else(|| x.as_f64().map(|f| f.round() as i64))
-    })
+    v.and_then(|v| v.pointer(pointer))
+        .and_then(|x| x.as_i64().or_else(|| x.as_f64().map(|f| f.round() as i64)))
 }
 
 /// Column builder: a name and a vector of optional values.
@@ -164,12 +162,17 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
         );
         c.s(
             "arch",
-            model_p.get("arch").and_then(Value::as_str).map(str::to_owned),
+            model_p
+                .get("arch")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         );
         c.i("depth", model_p.get("depth").and_then(Value::as_i64));
         c.f(
             "temperature".into(),
-            distill.and_then(|d| d.get("temperature")).and_then(Value::as_f64),
+            distill
+                .and_then(|d| d.get("temperature"))
+                .and_then(Value::as_f64),
         );
         let alpha = match (is_teacher, distill) {
             (true, _) => None,
@@ -183,8 +186,22 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
         let model_fp = spec.fingerprint();
         let eval_fp = fp_of("evaluate", name);
         let explain_fp = fp_of("explain", name);
-        let timing_fp = fp_of("timing", name);
+        // Timing is per model (`timing_scope = "model"`) or per
+        // architecture: `timing/<ds>/teacher`, `timing/<ds>/student-d<k>`.
+        let timing_fp = fp_of("timing", name).or_else(|| {
+            let ds = name.split('/').nth(1).unwrap_or_default();
+            let arch = if is_teacher {
+                "teacher".to_owned()
+            } else {
+                format!(
+                    "student-d{}",
+                    model_p.get("depth").and_then(Value::as_i64).unwrap_or(0)
+                )
+            };
+            fp_of("timing", &format!("{ds}/{arch}"))
+        });
         let metrics = read_artifact(store_root, eval_fp.as_ref(), "metrics.json")?;
+        let latency = read_artifact(store_root, eval_fp.as_ref(), "latency.json")?;
         let explain = read_artifact(store_root, explain_fp.as_ref(), "explain.json")?;
         let timing = read_artifact(store_root, timing_fp.as_ref(), "timing.json")?;
         let (m, e, t) = (metrics.as_ref(), explain.as_ref(), timing.as_ref());
@@ -195,7 +212,10 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
         c.f("macro_f1".into(), num(m, "/macro_f1"));
         c.f("weighted_f1".into(), num(m, "/weighted_f1"));
         c.f("roc_auc".into(), num(m, "/roc_auc_macro_ovr"));
-        c.f("latency_ms".into(), num(m, "/latency_ms_median"));
+        c.f(
+            "latency_ms".into(),
+            num(latency.as_ref(), "/latency_ms_median"),
+        );
         for method in METHODS {
             c.f(
                 format!("{method}_s"),
@@ -266,7 +286,13 @@ fn empty_frame() -> DataFrame {
             .iter()
             .map(|n| Column::new_empty(n.as_str().into(), &DataType::Float64)),
     );
-    for n in ["model_stage", "model_fp", "evaluate_fp", "explain_fp", "timing_fp"] {
+    for n in [
+        "model_stage",
+        "model_fp",
+        "evaluate_fp",
+        "explain_fp",
+        "timing_fp",
+    ] {
         cols.push(Column::new_empty(n.into(), &DataType::String));
     }
     DataFrame::new(0, cols).unwrap_or_default()

@@ -16,10 +16,10 @@ mod view;
 pub use error::TablesError;
 pub use gather::{artifact_dir, gather, is_published, METHODS};
 pub use pivot::{pivot, PivotTable};
-pub use render::{render, render_pivots, Format};
 pub(crate) use render::{html_table, pivot_title};
+pub use render::{render, render_pivots, Format};
 pub use summarize::{compact, summarize, CONTROL_LABEL};
-pub use view::{filter, only_changed, resolve_column, sort, Filter, FilterOp};
+pub use view::{filter, only_changed, resolve_column, sort, Filter};
 
 #[cfg(test)]
 pub(crate) mod fixture;

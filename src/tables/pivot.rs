@@ -77,7 +77,7 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
             element().first(),
             true,
             "|".into(),
-            PivotColumnNaming::Combine,
+            polars::frame::PivotColumnNaming::Combine,
         )
         .sort(
             ["dataset", "alpha", "temperature"],
@@ -107,14 +107,18 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
     let mut out = Vec::new();
     let ds = groups.column("dataset")?.str()?.clone();
     let al = groups.column("alpha")?.f64()?.clone();
-    for (dataset, alpha) in ds.into_iter().zip(al.into_iter()) {
+    for (dataset, alpha) in ds.iter().zip(al.iter()) {
         let (Some(dataset), Some(alpha)) = (dataset, alpha) else {
             continue;
         };
         let table = pivoted
             .clone()
             .lazy()
-            .filter(col("dataset").eq(lit(dataset)).and(col("alpha").eq(lit(alpha))))
+            .filter(
+                col("dataset")
+                    .eq(lit(dataset))
+                    .and(col("alpha").eq(lit(alpha))),
+            )
             .select(select.clone())
             .collect()?;
         out.push(PivotTable {

@@ -131,9 +131,14 @@ pub(crate) fn display(df: &DataFrame) -> Result<Display, TablesError> {
         let stds = std_col.map(column_values).transpose()?;
         for (i, v) in values.iter().enumerate() {
             let mut cell = fmt_value(v, dec, key);
+            // A time measured once per architecture (`timing_scope =
+            // "architecture"`) is shared by every seed: it has no spread.
+            let once = header.ends_with("_s");
             if let (Some(stds), Raw::Float(_)) = (&stds, v) {
                 if let Raw::Float(s) = &stds[i] {
-                    cell = format!("{cell} ± {s:.dec$}");
+                    if !(once && *s == 0.0) {
+                        cell = format!("{cell} ± {s:.dec$}");
+                    }
                 }
             }
             out.rows[i].push(cell);
@@ -179,7 +184,11 @@ fn markdown(d: &Display) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "| {} |\n",
-        d.headers.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | ")
+        d.headers
+            .iter()
+            .map(|h| esc(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
     ));
     out.push_str(&format!(
         "|{}|\n",
@@ -206,7 +215,11 @@ fn csv_text(df: &DataFrame) -> Result<String, TablesError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(df.get_column_names().iter().map(|n| n.as_str()))
         .map_err(werr)?;
-    let cols: Vec<Vec<Raw>> = df.columns().iter().map(column_values).collect::<Result<_, _>>()?;
+    let cols: Vec<Vec<Raw>> = df
+        .columns()
+        .iter()
+        .map(column_values)
+        .collect::<Result<_, _>>()?;
     for i in 0..df.height() {
         w.write_record(cols.iter().map(|c| match &c[i] {
             Raw::Null => String::new(),
@@ -229,7 +242,11 @@ fn csv_text(df: &DataFrame) -> Result<String, TablesError> {
 
 fn json_text(df: &DataFrame) -> Result<String, TablesError> {
     use serde_json::{Map, Value};
-    let cols: Vec<Vec<Raw>> = df.columns().iter().map(column_values).collect::<Result<_, _>>()?;
+    let cols: Vec<Vec<Raw>> = df
+        .columns()
+        .iter()
+        .map(column_values)
+        .collect::<Result<_, _>>()?;
     let names = df.get_column_names();
     let mut rows = Vec::with_capacity(df.height());
     for i in 0..df.height() {

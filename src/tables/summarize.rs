@@ -52,7 +52,10 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
             .alias("model"),
     );
     let mut aggs = vec![
-        col("accuracy").count().cast(DataType::Int64).alias("n_seeds"),
+        col("accuracy")
+            .count()
+            .cast(DataType::Int64)
+            .alias("n_seeds"),
         col("params").drop_nulls().first().alias("params"),
         col("macs").drop_nulls().first().alias("macs"),
     ];
@@ -115,10 +118,18 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
 /// The default view of a summary: keys, seeds, parameters, accuracy, macro
 /// F1, explain time and ratio per method, deletion AUC and teacher agreement.
 pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
-    let mut cols: Vec<String> = ["dataset", "model", "depth", "temperature", "alpha", "n_seeds", "params"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut cols: Vec<String> = [
+        "dataset",
+        "model",
+        "depth",
+        "temperature",
+        "alpha",
+        "n_seeds",
+        "params",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut pair = |m: &str| {
         cols.push(format!("{m}_mean"));
         cols.push(format!("{m}_std"));

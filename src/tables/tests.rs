@@ -4,6 +4,7 @@
 use polars::prelude::*;
 
 use super::fixture::{self, Model};
+use super::view::FilterOp;
 use super::*;
 
 fn store(unpublished: &[&str]) -> (tempfile::TempDir, DataFrame) {
@@ -14,7 +15,11 @@ fn store(unpublished: &[&str]) -> (tempfile::TempDir, DataFrame) {
 }
 
 fn f64_at(df: &DataFrame, column: &str, row: usize) -> Option<f64> {
-    df.column(column).expect(column).f64().expect("f64").get(row)
+    df.column(column)
+        .expect(column)
+        .f64()
+        .expect("f64")
+        .get(row)
 }
 
 fn row_where(df: &DataFrame, pred: Expr) -> DataFrame {
@@ -41,10 +46,7 @@ fn gather_has_one_row_per_model_stage() {
     assert_eq!(control.height(), 6);
     assert_eq!(control.column("temperature").unwrap().null_count(), 6);
     assert_eq!(f64_at(&control, "alpha", 0), Some(0.0));
-    let one = row_where(
-        &df,
-        col("model_stage").eq(lit("student/toy/s2/d2-T4-a0.5")),
-    );
+    let one = row_where(&df, col("model_stage").eq(lit("student/toy/s2/d2-T4-a0.5")));
     let m = Model::Student {
         depth: 2,
         temperature: 4.0,
@@ -56,7 +58,13 @@ fn gather_has_one_row_per_model_stage() {
         one.column("params").unwrap().i64().unwrap().get(0),
         Some(2000)
     );
-    let fp = one.column("timing_fp").unwrap().str().unwrap().get(0).unwrap();
+    let fp = one
+        .column("timing_fp")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap();
     assert_eq!(fp.len(), 64);
 }
 
@@ -104,7 +112,12 @@ fn an_unrun_group_renders_missing() {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let (_d, df) = store(&refs);
     let s = summarize(&df).unwrap();
-    let g = row_where(&s, col("model").eq(lit(CONTROL_LABEL)).and(col("depth").eq(lit(2i64))));
+    let g = row_where(
+        &s,
+        col("model")
+            .eq(lit(CONTROL_LABEL))
+            .and(col("depth").eq(lit(2i64))),
+    );
     assert_eq!(g.column("n_seeds").unwrap().i64().unwrap().get(0), Some(0));
     assert_eq!(f64_at(&g, "accuracy_mean", 0), None);
     let text = render(&compact(&g).unwrap(), Format::Table).unwrap();
@@ -121,7 +134,14 @@ fn summarize_means_stds_and_ratios() {
         s.column("model").unwrap().str().unwrap().get(0),
         Some("teacher")
     );
-    let labels: Vec<_> = s.column("model").unwrap().str().unwrap().into_no_null_iter().collect();
+    let labels: Vec<_> = s
+        .column("model")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
     assert_eq!(labels.iter().filter(|l| **l == CONTROL_LABEL).count(), 2);
 
     let m = Model::Student {
@@ -134,13 +154,19 @@ fn summarize_means_stds_and_ratios() {
             .eq(lit(2i64))
             .and(col("temperature").eq(lit(4.0))),
     );
-    let accs: Vec<f64> = fixture::SEEDS.iter().map(|&x| fixture::accuracy(m, x)).collect();
+    let accs: Vec<f64> = fixture::SEEDS
+        .iter()
+        .map(|&x| fixture::accuracy(m, x))
+        .collect();
     let (mean, std) = mean_std(&accs);
     assert!((f64_at(&g, "accuracy_mean", 0).unwrap() - mean).abs() < 1e-12);
     assert!((f64_at(&g, "accuracy_std", 0).unwrap() - std).abs() < 1e-12);
     assert_eq!(g.column("n_seeds").unwrap().i64().unwrap().get(0), Some(3));
 
-    let times: Vec<f64> = fixture::SEEDS.iter().map(|&x| fixture::gradcam_s(m, x)).collect();
+    let times: Vec<f64> = fixture::SEEDS
+        .iter()
+        .map(|&x| fixture::gradcam_s(m, x))
+        .collect();
     let teacher: Vec<f64> = fixture::SEEDS
         .iter()
         .map(|&x| fixture::gradcam_s(Model::Teacher, x))
@@ -153,9 +179,15 @@ fn summarize_means_stds_and_ratios() {
 #[test]
 fn filter_parsing_and_errors() {
     let f = Filter::parse("depth<=2").unwrap();
-    assert_eq!((f.column.as_str(), f.op, f.value.as_str()), ("depth", FilterOp::Le, "2"));
+    assert_eq!(
+        (f.column.as_str(), f.op, f.value.as_str()),
+        ("depth", FilterOp::Le, "2")
+    );
     let f = Filter::parse(" model != teacher ").unwrap();
-    assert_eq!((f.column.as_str(), f.op, f.value.as_str()), ("model", FilterOp::Ne, "teacher"));
+    assert_eq!(
+        (f.column.as_str(), f.op, f.value.as_str()),
+        ("model", FilterOp::Ne, "teacher")
+    );
 
     let err = Filter::parse("depth=2").unwrap_err().to_string();
     assert_eq!(
@@ -164,22 +196,44 @@ fn filter_parsing_and_errors() {
     );
     let err = Filter::parse("depth").unwrap_err().to_string();
     assert!(err.contains("expected 'column op value'"), "{err}");
-    assert!(Filter::parse("<=2").unwrap_err().to_string().contains("missing column"));
-    assert!(Filter::parse("depth<=").unwrap_err().to_string().contains("missing value"));
+    assert!(Filter::parse("<=2")
+        .unwrap_err()
+        .to_string()
+        .contains("missing column"));
+    assert!(Filter::parse("depth<=")
+        .unwrap_err()
+        .to_string()
+        .contains("missing value"));
 
     let (_d, df) = store(&[]);
     let s = summarize(&df).unwrap();
-    let err = filter(&s, &[Filter::parse("dept<=2").unwrap()]).unwrap_err().to_string();
-    assert!(err.starts_with("unknown column 'dept' (available: dataset, model, arch, depth"), "{err}");
-    let err = filter(&s, &[Filter::parse("depth<=two").unwrap()]).unwrap_err().to_string();
+    let err = filter(&s, &[Filter::parse("dept<=2").unwrap()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("unknown column 'dept' (available: dataset, model, arch, depth"),
+        "{err}"
+    );
+    let err = filter(&s, &[Filter::parse("depth<=two").unwrap()])
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "invalid filter 'depth<=two': value 'two' is not a number, but column 'depth' is numeric"
     );
-    let err = filter(&s, &[Filter::parse("model<x").unwrap()]).unwrap_err().to_string();
+    let err = filter(&s, &[Filter::parse("model<x").unwrap()])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("column 'model' is text"), "{err}");
 
-    let shallow = filter(&s, &[Filter::parse("depth<=1").unwrap(), Filter::parse("model!=teacher").unwrap()]).unwrap();
+    let shallow = filter(
+        &s,
+        &[
+            Filter::parse("depth<=1").unwrap(),
+            Filter::parse("model!=teacher").unwrap(),
+        ],
+    )
+    .unwrap();
     assert_eq!(shallow.height(), 3);
     // A metric is addressed by its base name.
     let good = filter(&s, &[Filter::parse("accuracy>=0.9").unwrap()]).unwrap();
@@ -191,7 +245,13 @@ fn sort_by_column_and_unknown_column() {
     let (_d, df) = store(&[]);
     let s = summarize(&df).unwrap();
     let sorted = sort(&s, "-accuracy").unwrap();
-    let accs: Vec<f64> = sorted.column("accuracy_mean").unwrap().f64().unwrap().into_no_null_iter().collect();
+    let accs: Vec<f64> = sorted
+        .column("accuracy_mean")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert!(accs.windows(2).all(|w| w[0] >= w[1]), "{accs:?}");
     let err = sort(&s, "f2").unwrap_err();
     assert!(matches!(err, TablesError::UnknownColumn { ref column, .. } if column == "f2"));
@@ -203,7 +263,11 @@ fn only_changed_drops_constant_columns() {
     let (_d, df) = store(&[]);
     let s = compact(&summarize(&df).unwrap()).unwrap();
     let changed = only_changed(&s).unwrap();
-    let names: Vec<String> = changed.get_column_names().iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = changed
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     assert!(!names.contains(&"dataset".to_owned()), "{names:?}");
     assert!(!names.contains(&"n_seeds".to_owned()), "{names:?}");
     assert!(!names.contains(&"expected_gradients_deletion_auc_mean".to_owned()));
@@ -222,15 +286,32 @@ fn pivot_temperature_by_depth() {
     assert_eq!(p[0].alpha, 0.0);
     assert_eq!(p[0].table.height(), 1);
     let t = &p[1];
-    assert_eq!((t.dataset.as_str(), t.alpha, t.metric.as_str()), ("toy", 0.5, "macro_f1"));
-    let names: Vec<String> = t.table.get_column_names().iter().map(|n| n.to_string()).collect();
-    assert_eq!(names, ["temperature", "d1_mean", "d1_std", "d2_mean", "d2_std"]);
-    assert_eq!(t.table.column("temperature").unwrap().f64().unwrap().get(1), Some(4.0));
+    assert_eq!(
+        (t.dataset.as_str(), t.alpha, t.metric.as_str()),
+        ("toy", 0.5, "macro_f1")
+    );
+    let names: Vec<String> = t
+        .table
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["temperature", "d1_mean", "d1_std", "d2_mean", "d2_std"]
+    );
+    assert_eq!(
+        t.table.column("temperature").unwrap().f64().unwrap().get(1),
+        Some(4.0)
+    );
     let m = Model::Student {
         depth: 2,
         temperature: 4.0,
     };
-    let f1s: Vec<f64> = fixture::SEEDS.iter().map(|&x| fixture::accuracy(m, x) - 0.02).collect();
+    let f1s: Vec<f64> = fixture::SEEDS
+        .iter()
+        .map(|&x| fixture::accuracy(m, x) - 0.02)
+        .collect();
     assert!((f64_at(&t.table, "d2_mean", 1).unwrap() - mean_std(&f1s).0).abs() < 1e-12);
     let err = pivot(&s, "nope").unwrap_err().to_string();
     assert!(err.starts_with("unknown column 'nope'"), "{err}");
@@ -243,7 +324,21 @@ fn markdown_snapshot() {
     let (_d, df) = store(&["timing/student/toy/s0/d1-control"]);
     let s = compact(&summarize(&df).unwrap()).unwrap();
     let s = s
-        .select(["model", "depth", "temperature", "alpha", "n_seeds", "params", "accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std", "gradcam_s_mean", "gradcam_s_std", "ratio_gradcam"])
+        .select([
+            "model",
+            "depth",
+            "temperature",
+            "alpha",
+            "n_seeds",
+            "params",
+            "accuracy_mean",
+            "accuracy_std",
+            "macro_f1_mean",
+            "macro_f1_std",
+            "gradcam_s_mean",
+            "gradcam_s_std",
+            "ratio_gradcam",
+        ])
         .unwrap();
     insta::assert_snapshot!("summary_markdown", render(&s, Format::Markdown).unwrap());
 }
@@ -253,9 +348,16 @@ fn csv_and_json_keep_raw_columns_and_nulls() {
     let (_d, df) = store(&["evaluate/teacher/toy/s0"]);
     let csv = render(&df, Format::Csv).unwrap();
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("dataset,model,arch,depth,temperature,alpha,control,seed,params"));
-    assert!(lines.next().unwrap().starts_with("toy,teacher,cnn,3,,,false,0,,,,"));
-    let json: serde_json::Value = serde_json::from_str(&render(&df, Format::Json).unwrap()).unwrap();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("dataset,model,arch,depth,temperature,alpha,control,seed,params"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("toy,teacher,cnn,3,,,false,0,,,,"));
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&df, Format::Json).unwrap()).unwrap();
     assert_eq!(json[0]["accuracy"], serde_json::Value::Null);
     assert_eq!(json[0]["model"], "teacher");
 }

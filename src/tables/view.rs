@@ -108,9 +108,9 @@ impl Filter {
             reason,
         };
         let is_op = |c: char| matches!(c, '<' | '>' | '=' | '!');
-        let start = expr
-            .find(is_op)
-            .ok_or_else(|| bad("expected 'column op value' with op one of <, <=, >, >=, ==, !=".into()))?;
+        let start = expr.find(is_op).ok_or_else(|| {
+            bad("expected 'column op value' with op one of <, <=, >, >=, ==, !=".into())
+        })?;
         let rest = &expr[start..];
         let len = rest.find(|c: char| !is_op(c)).unwrap_or(rest.len());
         let op_text = &rest[..len];
@@ -210,10 +210,7 @@ pub fn only_changed(df: &DataFrame) -> Result<DataFrame, TablesError> {
         .get_column_names()
         .iter()
         .map(|n| n.to_string())
-        .filter(|n| {
-            !constant.contains(n)
-                || partner(n).is_some_and(|p| !constant.contains(&p))
-        })
+        .filter(|n| !constant.contains(n) || partner(n).is_some_and(|p| !constant.contains(&p)))
         .collect();
     Ok(df.select(keep)?)
 }
