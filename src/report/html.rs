@@ -112,9 +112,9 @@ pub(crate) fn page(i: &Inputs<'_>) -> Result<String, ReportError> {
         h.push_str("<p>No plot yet: no model has been evaluated.</p>\n");
     }
     for p in i.plots {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{} (<a href=\"{}\">SVG</a>)</figcaption></figure>\n",
+            "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{} (<a href=\"{}\">SVG</a>)</figcaption></figure>",
             esc(&rel(i.out_dir, &p.png)),
             esc(&p.title),
             esc(&p.title),
