@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
 
 /// One built-in data set.
 pub struct Builtin {
@@ -125,20 +124,8 @@ fn fetch_wheel(b: &Builtin) -> Result<PathBuf> {
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
-    let mut file =
-        fs::File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .with_context(|| format!("failed to read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(pipeline::fingerprint::hex(&hasher.finalize()))
+    pipeline::hashing::sha256_file(path)
+        .with_context(|| format!("failed to hash {}", path.display()))
 }
 
 /// Extracts the images under `b.prefix` into `dest` through a temporary
