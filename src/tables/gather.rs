@@ -264,23 +264,7 @@ fn empty_frame() -> DataFrame {
         Column::new_empty("params".into(), &DataType::Int64),
         Column::new_empty("macs".into(), &DataType::Int64),
     ];
-    let mut floats: Vec<String> = [
-        "accuracy",
-        "macro_f1",
-        "weighted_f1",
-        "roc_auc",
-        "latency_ms",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    floats.extend(METHODS.iter().map(|m| format!("{m}_s")));
-    for m in FAITHFUL_METHODS {
-        floats.push(format!("{m}_deletion_auc"));
-        floats.push(format!("{m}_insertion_auc"));
-    }
-    floats.push("agreement_pearson".into());
-    floats.push("agreement_iou_top10".into());
+    let floats = super::summarize::metric_columns();
     cols.extend(
         floats
             .iter()
