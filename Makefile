@@ -54,7 +54,7 @@ bench: build data
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --release --locked --all-targets -- -D warnings
+	cargo clippy --release --locked --workspace --all-targets -- -D warnings
 
 clean:
 	cargo clean

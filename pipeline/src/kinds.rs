@@ -18,8 +18,9 @@ pub const STUDENT: u32 = 1;
 pub const EVALUATE: u32 = 1;
 /// `stages/src/explain/` (maps, faithfulness, agreement).
 pub const EXPLAIN: u32 = 1;
-/// `stages/src/explain/timing.rs`.
-pub const TIMING: u32 = 1;
+/// `stages/src/explain/timing.rs`. 2: one stage per data set times all its
+/// models side by side (was: one stage per model).
+pub const TIMING: u32 = 2;
 
 /// Kind → code version, for every kind the engine can run.
 pub fn code_versions() -> BTreeMap<&'static str, u32> {

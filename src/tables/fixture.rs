@@ -113,6 +113,11 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
     );
     let data_fp = prepare.fingerprint();
     specs.push(prepare);
+    // The data set's one timing stage times every model (`timing_scope =
+    // "model"`); `timing/<model stage>` in `unpublished` leaves that model
+    // out of it, `timing/toy` leaves the whole stage unpublished.
+    let mut timed = BTreeMap::from([("data".to_owned(), data_fp.clone())]);
+    let mut timing = serde_json::Map::new();
     for seed in SEEDS {
         let mut models = vec![(format!("teacher/{DATASET}/s{seed}"), Model::Teacher)];
         for depth in DEPTHS {
@@ -193,7 +198,12 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
                 ("model".to_owned(), model_fp.clone()),
             ]);
             let params_of = |kind: &str| json!({"kind": kind});
-            for k in ["evaluate", "explain", "timing"] {
+            if !unpublished.contains(&format!("timing/{name}").as_str()) {
+                let g = gradcam_s(model, seed);
+                timed.insert(name.clone(), model_fp.clone());
+                timing.insert(name.clone(), timing_entry(g));
+            }
+            for k in ["evaluate", "explain"] {
                 let s = spec(format!("{k}/{name}"), k, params_of(k), up.clone());
                 let fp = s.fingerprint();
                 let stage_name = s.name.clone();
@@ -226,7 +236,7 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
                             .into_bytes(),
                         ),
                     ],
-                    "explain" => {
+                    _ => {
                         let mut files = vec![(
                             "explain.json",
                             json!({
@@ -254,26 +264,34 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
                         }
                         files
                     }
-                    _ => {
-                        let g = gradcam_s(model, seed);
-                        vec![(
-                            "timing.json",
-                            json!({
-                                "device": "cpu", "threads": 1, "images": 4, "warmup": 1, "repeats": 3,
-                                "methods": {
-                                    "feature_maps": {"median_s": g / 4.0, "p95_s": g / 3.0, "mean_s": g / 4.0},
-                                    "gradcam": {"median_s": g, "p95_s": g * 1.2, "mean_s": g},
-                                    "expected_gradients": {"median_s": g * 20.0, "p95_s": g * 25.0, "mean_s": g * 21.0},
-                                }
-                            })
-                            .to_string()
-                            .into_bytes(),
-                        )]
-                    }
                 };
                 publish(store, &fp, &files);
             }
         }
     }
+    let name = format!("timing/{DATASET}");
+    let t = spec(name.clone(), "timing", json!({"kind": "timing"}), timed);
+    if !unpublished.contains(&name.as_str()) {
+        write_timing(store, &t.fingerprint(), timing);
+    }
+    specs.push(t);
     specs
+}
+
+/// One model's entry in timing.json, from its Grad-CAM seconds `g`.
+pub(crate) fn timing_entry(g: f64) -> Value {
+    json!({"methods": {
+        "feature_maps": {"median_s": g / 4.0, "p95_s": g / 3.0, "mean_s": g / 4.0},
+        "gradcam": {"median_s": g, "p95_s": g * 1.2, "mean_s": g},
+        "expected_gradients": {"median_s": g * 20.0, "p95_s": g * 25.0, "mean_s": g * 21.0},
+    }})
+}
+
+/// Publishes (or overwrites) the timing stage `fp` with these model entries.
+pub(crate) fn write_timing(store: &Path, fp: &Fingerprint, models: serde_json::Map<String, Value>) {
+    let t = json!({
+        "device": "cpu", "threads": 1, "images": 4, "warmup": 1, "repeats": 3,
+        "order": "interleaved", "models": models,
+    });
+    publish(store, fp, &[("timing.json", t.to_string().into_bytes())]);
 }

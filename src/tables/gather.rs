@@ -141,6 +141,8 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
             .get(format!("{kind}/{model}").as_str())
             .map(|s| s.fingerprint())
     };
+    // timing.json of each data set's timing stage, read once.
+    let mut timings: HashMap<String, (Option<Fingerprint>, Option<Value>)> = HashMap::new();
     let mut c = Columns::default();
     let mut control = Vec::new();
     for spec in specs {
@@ -155,7 +157,7 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
         let train_p = p("train").ok_or_else(|| params_err(name, "missing 'train'"))?;
         let distill = p("distill").filter(|d| !d.is_null());
         let dataset = name.split('/').nth(1).unwrap_or_default().to_owned();
-        c.s("dataset", Some(dataset));
+        c.s("dataset", Some(dataset.clone()));
         c.s(
             "model",
             Some(if is_teacher { "teacher" } else { "student" }.to_owned()),
@@ -186,25 +188,37 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
         let model_fp = spec.fingerprint();
         let eval_fp = fp_of("evaluate", name);
         let explain_fp = fp_of("explain", name);
-        // Timing is per model (`timing_scope = "model"`) or per
-        // architecture: `timing/<ds>/teacher`, `timing/<ds>/student-d<k>`.
-        let timing_fp = fp_of("timing", name).or_else(|| {
-            let ds = name.split('/').nth(1).unwrap_or_default();
-            let arch = if is_teacher {
-                "teacher".to_owned()
-            } else {
-                format!(
-                    "student-d{}",
-                    model_p.get("depth").and_then(Value::as_i64).unwrap_or(0)
-                )
-            };
-            fp_of("timing", &format!("{ds}/{arch}"))
+        // One timing stage per data set, `timing/<ds>`, times its models
+        // side by side: each under its own stage name (`timing_scope =
+        // "model"`) or one per architecture (`teacher`, `student-d<k>`).
+        let (timing_fp, timing) = match timings.get(&dataset) {
+            Some(t) => t.clone(),
+            None => {
+                let fp = fp_of("timing", &dataset);
+                let t = (
+                    fp.clone(),
+                    read_artifact(store_root, fp.as_ref(), "timing.json")?,
+                );
+                timings.insert(dataset.clone(), t.clone());
+                t
+            }
+        };
+        let arch_label = if is_teacher {
+            "teacher".to_owned()
+        } else {
+            format!(
+                "student-d{}",
+                model_p.get("depth").and_then(Value::as_i64).unwrap_or(0)
+            )
+        };
+        let t = timing.as_ref().and_then(|t| {
+            let models = t.get("models")?;
+            models.get(name).or_else(|| models.get(&arch_label))
         });
         let metrics = read_artifact(store_root, eval_fp.as_ref(), "metrics.json")?;
         let latency = read_artifact(store_root, eval_fp.as_ref(), "latency.json")?;
         let explain = read_artifact(store_root, explain_fp.as_ref(), "explain.json")?;
-        let timing = read_artifact(store_root, timing_fp.as_ref(), "timing.json")?;
-        let (m, e, t) = (metrics.as_ref(), explain.as_ref(), timing.as_ref());
+        let (m, e) = (metrics.as_ref(), explain.as_ref());
 
         c.i("params", int(m, "/params"));
         c.i("macs", int(m, "/macs"));
@@ -242,7 +256,10 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
         c.s("model_fp", Some(model_fp.to_string()));
         c.s("evaluate_fp", eval_fp.map(|f| f.to_string()));
         c.s("explain_fp", explain_fp.map(|f| f.to_string()));
-        c.s("timing_fp", timing_fp.map(|f| f.to_string()));
+        c.s(
+            "timing_fp",
+            timing_fp.filter(|_| t.is_some()).map(|f| f.to_string()),
+        );
     }
     if control.is_empty() {
         return Ok(empty_frame());

@@ -104,6 +104,65 @@ fn stages_not_run_are_null_not_zero() {
 }
 
 #[test]
+fn an_unrun_timing_stage_leaves_every_time_null() {
+    let (_d, df) = store(&["timing/toy"]);
+    for m in METHODS {
+        let c = df.column(&format!("{m}_s")).unwrap();
+        assert_eq!(c.null_count(), df.height(), "{m}");
+    }
+    assert_eq!(df.column("timing_fp").unwrap().null_count(), df.height());
+    // Everything else is there.
+    assert_eq!(df.column("accuracy").unwrap().null_count(), 0);
+}
+
+#[test]
+fn times_per_architecture_apply_to_every_model_of_it() {
+    // `timing_scope = "architecture"`: timing.json has one entry per
+    // architecture (teacher, student-d<k>), shared by every seed and
+    // (T, alpha) of that architecture.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let specs = fixture::build(dir.path(), &[]);
+    let t = specs.iter().find(|s| s.kind == "timing").unwrap();
+    let mut models = serde_json::Map::new();
+    models.insert("teacher".into(), fixture::timing_entry(0.03));
+    models.insert("student-d1".into(), fixture::timing_entry(0.001));
+    fixture::write_timing(dir.path(), &t.fingerprint(), models);
+    let df = gather(dir.path(), &specs).expect("gather");
+    let teacher = row_where(&df, col("model").eq(lit("teacher")));
+    let d1 = row_where(
+        &df,
+        col("depth")
+            .eq(lit(1i64))
+            .and(col("model").eq(lit("student"))),
+    );
+    let d2 = row_where(
+        &df,
+        col("depth")
+            .eq(lit(2i64))
+            .and(col("model").eq(lit("student"))),
+    );
+    assert_eq!(teacher.height(), 3);
+    assert_eq!(d1.height(), 3 * (1 + 2));
+    for i in 0..teacher.height() {
+        assert_eq!(f64_at(&teacher, "gradcam_s", i), Some(0.03));
+    }
+    for i in 0..d1.height() {
+        assert_eq!(f64_at(&d1, "gradcam_s", i), Some(0.001));
+        assert_eq!(f64_at(&d1, "expected_gradients_s", i), Some(0.02));
+    }
+    // Depth 2 was not timed: missing, not zero.
+    assert_eq!(d2.column("gradcam_s").unwrap().null_count(), d2.height());
+    let s = summarize(&df).unwrap();
+    let g = row_where(
+        &s,
+        col("depth")
+            .eq(lit(1i64))
+            .and(col("model").eq(lit(CONTROL_LABEL))),
+    );
+    assert!((f64_at(&g, "ratio_gradcam", 0).unwrap() - 0.001 / 0.03).abs() < 1e-12);
+}
+
+#[test]
 fn an_unrun_group_renders_missing() {
     let names: Vec<String> = fixture::SEEDS
         .iter()

@@ -220,13 +220,34 @@ fn teacher_and_student_explanations_and_timing() {
         device: "cpu".into(),
     };
     let tt = tmp.path().join("timing");
-    run("timing", &tp, &[("data", &data), ("model", &teacher)], &tt);
+    // One timing stage times every model, interleaved; the roles label them.
+    let report = run(
+        "timing",
+        &tp,
+        &[
+            ("data", &data),
+            ("teacher", &teacher),
+            ("student-d1", &student),
+        ],
+        &tt,
+    );
     let t = read(&tt.join("timing.json"));
     assert_eq!(t["threads"], 1);
     assert_eq!(t["repeats"], 2);
-    for m in ["feature_maps", "gradcam", "expected_gradients"] {
-        assert_eq!(t["methods"][m]["runs"], 4, "{t}");
-        assert!(t["methods"][m]["median_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(t["order"], "interleaved");
+    let models: Vec<&String> = t["models"].as_object().unwrap().keys().collect();
+    assert_eq!(models, ["student-d1", "teacher"], "{t}");
+    for label in ["teacher", "student-d1"] {
+        for m in ["feature_maps", "gradcam", "expected_gradients"] {
+            let s = &t["models"][label]["methods"][m];
+            assert_eq!(s["runs"], 4, "{t}");
+            let median = s["median_s"].as_f64().unwrap();
+            assert!(median > 0.0);
+            assert_eq!(
+                report.summary[format!("{label}.{m}_median_s")].as_f64(),
+                Some(median)
+            );
+        }
     }
 }
 

@@ -165,6 +165,10 @@ struct Downstream {
     timing_scope: TimingScope,
 }
 
+/// The models the timing stage of one data set times: role (its label in
+/// timing.json) → model stage fingerprint.
+type Timed = BTreeMap<String, Fingerprint>;
+
 /// Optional weights of a model: the file name recorded in its params, its
 /// folder as the stage's input root and its hash as input `weights`.
 struct Weights {
@@ -305,6 +309,7 @@ fn expand_kd(
             out.push(s)
         };
 
+        let mut timed = Timed::new();
         for &seed in &exp.seeds {
             let train = |t: &TrainConfig| TrainParams {
                 epochs: t.epochs,
@@ -333,19 +338,10 @@ fn expand_kd(
             t.upstream.insert("data".into(), data.clone());
             let teacher = out.push(t);
             let first_seed = Some(&seed) == exp.seeds.first();
-            let teacher_timing = timing_name(&down, first_seed, &tname, || {
-                format!("timing/{dsn}/teacher")
-            });
-            let teacher_explain = downstream(
-                &mut out,
-                &v,
-                &down,
-                &tname,
-                &data,
-                &teacher,
-                None,
-                teacher_timing,
-            );
+            if let Some(role) = timing_role(&down, first_seed, &tname, || "teacher".into()) {
+                timed.insert(role, teacher.clone());
+            }
+            let teacher_explain = downstream(&mut out, &v, &down, &tname, &data, &teacher, None);
 
             let student_train = train(&kd.student.train);
             for &depth in &kd.sweep.depth {
@@ -356,9 +352,8 @@ fn expand_kd(
                     let with_teacher = distill.is_some();
                     // per architecture: timed on the first seed's control
                     let representative = first_seed && !with_teacher;
-                    let timing = timing_name(&down, representative, &name, || {
-                        format!("timing/{dsn}/student-d{depth}")
-                    });
+                    let timing_role =
+                        timing_role(&down, representative, &name, || format!("student-d{depth}"));
                     let params = to_params(&StudentParams {
                         model: model.clone(),
                         train: student_train.clone(),
@@ -379,8 +374,10 @@ fn expand_kd(
                         &data,
                         &fp,
                         teacher_explain.as_ref(),
-                        timing,
                     );
+                    if let Some(role) = timing_role {
+                        timed.insert(role, fp);
+                    }
                 };
                 student("control".into(), None);
                 for &temperature in &kd.sweep.temperature {
@@ -393,6 +390,7 @@ fn expand_kd(
                 }
             }
         }
+        timing_stage(&mut out, &v, &down, dsn, &data, timed);
     }
     Ok(out.specs)
 }
@@ -428,24 +426,50 @@ fn absolute(path: PathBuf) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
 
-/// The timing stage of model stage `model_name`, if it gets one: every
-/// model in `model` scope; in `architecture` scope only the representative
-/// model of its architecture, under the architecture's name.
-fn timing_name(
+/// The role under which model stage `model_name` is timed, if it is: every
+/// model in `model` scope, under its stage name; in `architecture` scope
+/// only the representative model of its architecture, under the
+/// architecture's name (`teacher`, `student-d<k>`).
+fn timing_role(
     d: &Downstream,
     representative: bool,
     model_name: &str,
     arch_name: impl FnOnce() -> String,
 ) -> Option<String> {
     match d.timing_scope {
-        TimingScope::Model => Some(format!("timing/{model_name}")),
+        TimingScope::Model => Some(model_name.to_owned()),
         TimingScope::Architecture => representative.then(arch_name),
     }
 }
 
-/// Adds the evaluate, explain and timing stages of model stage `model_name`;
+/// Adds `timing/<dataset>`: one exclusive stage that times every model of
+/// `timed` side by side (the ratios between them are what it is for).
+fn timing_stage(
+    out: &mut Specs,
+    v: &Versions,
+    d: &Downstream,
+    dataset: &str,
+    data: &Fingerprint,
+    timed: Timed,
+) {
+    let Some((_, params)) = d.explain.as_ref() else {
+        return;
+    };
+    if timed.is_empty() {
+        return;
+    }
+    let mut t = spec(format!("timing/{dataset}"), "timing", v.timing);
+    t.params = params.clone();
+    t.upstream = timed;
+    t.upstream.insert("data".into(), data.clone());
+    t.resources.gpu = d.gpu;
+    t.resources.exclusive = true;
+    t.resources.cpu = d.timing_threads;
+    out.push(t);
+}
+
+/// Adds the evaluate and explain stages of model stage `model_name`;
 /// returns the explain stage's fingerprint (if explanations are on).
-#[allow(clippy::too_many_arguments)]
 fn downstream(
     out: &mut Specs,
     v: &Versions,
@@ -454,7 +478,6 @@ fn downstream(
     data: &Fingerprint,
     model: &Fingerprint,
     teacher_explain: Option<&Fingerprint>,
-    timing_name: Option<String>,
 ) -> Option<Fingerprint> {
     let base = |name: String, kind: &str, version: u32, params: &BTreeMap<String, Value>| {
         let mut s = spec(name, kind, version);
@@ -470,7 +493,7 @@ fn downstream(
         v.evaluate,
         &d.eval,
     ));
-    let (explain, timing) = d.explain.as_ref()?;
+    let (explain, _) = d.explain.as_ref()?;
     let mut e = base(
         format!("explain/{model_name}"),
         "explain",
@@ -480,12 +503,5 @@ fn downstream(
     if let Some(te) = teacher_explain {
         e.upstream.insert("teacher_explain".into(), te.clone());
     }
-    let efp = out.push(e);
-    if let Some(name) = timing_name {
-        let mut t = base(name, "timing", v.timing, timing);
-        t.resources.exclusive = true;
-        t.resources.cpu = d.timing_threads;
-        out.push(t);
-    }
-    Some(efp)
+    Some(out.push(e))
 }

@@ -120,10 +120,11 @@ pub struct EvaluateConfig {
     pub latency_repeats: u32,
 }
 
-/// Which models get a timing stage.
+/// Which models the timing stage of a data set times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimingScope {
-    /// One per architecture (teacher, each student depth), first seed.
+    /// One per architecture (teacher, each student depth): the first seed's
+    /// teacher and no-distillation controls.
     Architecture,
     /// Every trained model.
     Model,

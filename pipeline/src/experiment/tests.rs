@@ -389,30 +389,53 @@ fn counts_and_shared_teacher() {
     let models = 3 + 108;
     assert_eq!(count(&specs, "evaluate"), models);
     assert_eq!(count(&specs, "explain"), models);
-    // timing_scope = "architecture": the teacher and each student depth
-    assert_eq!(count(&specs, "timing"), 1 + 4);
-    assert_eq!(specs.len(), 1 + 3 * models + 5);
-    let names: BTreeSet<&str> = specs
-        .iter()
-        .filter(|s| s.kind == "timing")
-        .map(|s| s.name.as_str())
-        .collect();
-    assert!(
-        names.contains("timing/brain-mri/teacher") && names.contains("timing/brain-mri/student-d4"),
-        "{names:?}"
-    );
-    // ... timed on the first seed's teacher and control students
+    // One timing stage per data set ...
+    assert_eq!(count(&specs, "timing"), 1);
+    assert_eq!(specs.len(), 1 + 3 * models + 1);
     let by_name: BTreeMap<&str, &StageSpec> = specs.iter().map(|s| (s.name.as_str(), s)).collect();
+    let timing = by_name["timing/brain-mri"];
+    // ... timing_scope = "architecture": the first seed's teacher and
+    // control students, one per architecture, labelled by it
     assert_eq!(
-        by_name["timing/brain-mri/student-d2"].upstream["model"],
+        timing.upstream.keys().collect::<Vec<_>>(),
+        [
+            "data",
+            "student-d1",
+            "student-d2",
+            "student-d3",
+            "student-d4",
+            "teacher"
+        ]
+    );
+    assert_eq!(
+        timing.upstream["student-d2"],
         by_name["student/brain-mri/s0/d2-control"].fingerprint()
     );
-    // timing_scope = "model": every model
+    assert_eq!(
+        timing.upstream["teacher"],
+        by_name["teacher/brain-mri/s0"].fingerprint()
+    );
+    assert_eq!(
+        timing.upstream["data"],
+        by_name["prepare/brain-mri"].fingerprint()
+    );
+    // timing_scope = "model": every model, labelled by its stage name
     assert!(!STUDY.contains("[explain]"));
     let every =
         load_text(&format!("{STUDY}\n[explain]\ntiming_scope = \"model\"\n")).expect("valid");
     let specs_every = expand_with(&every, root.path(), false).expect("expands");
-    assert_eq!(count(&specs_every, "timing"), models);
+    assert_eq!(count(&specs_every, "timing"), 1);
+    let timed = &specs_every
+        .iter()
+        .find(|s| s.kind == "timing")
+        .expect("a timing stage")
+        .upstream;
+    assert_eq!(timed.len(), 1 + models);
+    let every_by_name: BTreeMap<&str, &StageSpec> =
+        specs_every.iter().map(|s| (s.name.as_str(), s)).collect();
+    for (role, fp) in timed.iter().filter(|(r, _)| *r != "data") {
+        assert_eq!(every_by_name[role.as_str()].fingerprint(), *fp, "{role}");
+    }
 
     // Every distilled student of a seed shares that seed's teacher.
     let by_name: BTreeMap<&str, &StageSpec> = specs.iter().map(|s| (s.name.as_str(), s)).collect();
@@ -455,8 +478,7 @@ fn counts_and_shared_teacher() {
             .collect::<Vec<_>>(),
         ["data", "model"]
     );
-    let t = by_name["timing/brain-mri/student-d3"];
-    assert!(t.resources.exclusive);
+    assert!(timing.resources.exclusive);
     assert!(
         !by_name[format!("evaluate/{m}").as_str()]
             .resources
@@ -617,10 +639,9 @@ fn changing_teacher_epochs_changes_teacher_and_distilled_students_only() {
     for (name, fp) in &before {
         let changed = &after[name] != fp;
         // Control students do not see the teacher, but their explain stage
-        // compares with the teacher's explanations.
-        // Student timing stages are timed on control students.
+        // compares with the teacher's explanations; the timing stage times
+        // the teacher.
         let expect = !name.starts_with("prepare/")
-            && !name.starts_with("timing/brain-mri/student-")
             && (!name.contains("-control") || name.starts_with("explain/"));
         assert_eq!(changed, expect, "{name}");
     }
@@ -869,7 +890,7 @@ fn shipped_experiments_load() {
     assert_eq!(exp.name, "brain-mri-kd");
     let specs = expand_with(&exp, root.path(), false).expect("expands");
     assert_eq!(count(&specs, "student"), 108);
-    assert_eq!(specs.len(), 1 + 3 * 111 + 5);
+    assert_eq!(specs.len(), 1 + 3 * 111 + 1);
     // default.toml spells out (nearly) every default: same stages as STUDY
     // apart from the teacher's epochs and the experiment's own keys.
     let study = fps(&STUDY.replace("epochs = 3", ""), root.path());
@@ -904,11 +925,11 @@ fn generated_large_kd_experiment() {
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(&p, f).expect("write");
     }
-    let text = generate_large_toml(7, "imgs");
+    let text = generate_large_toml(9, "imgs");
     let exp = load_str(&dir.path().join("bench.toml"), &text).expect("valid");
     let (specs, dt) = timed(|| expand_with(&exp, dir.path(), false).expect("expands"));
-    assert_eq!(specs.len(), large_kd_stage_count(7));
-    assert_eq!(specs.len(), 1037);
+    assert_eq!(specs.len(), large_kd_stage_count(9));
+    assert_eq!(specs.len(), 1001);
     eprintln!("generated kd: {} stages expanded in {dt:?}", specs.len());
 }
 

@@ -29,10 +29,8 @@ const GRADCAM_BATCH: usize = 16;
 /// Upstream role whose `gradcam.safetensors` holds the teacher's maps.
 pub const TEACHER_EXPLAIN: &str = "teacher_explain";
 
-/// What the explain and timing stages read from their `data` and `model`
-/// upstreams.
+/// What the explain and timing stages read from their `data` upstream.
 pub(crate) struct Inputs {
-    pub(crate) model: Box<dyn Classifier>,
     /// Normalised images on the CPU: [N, C, H, W]; labels [N].
     pub(crate) test_x: Tensor,
     pub(crate) test_y: Tensor,
@@ -83,13 +81,14 @@ pub fn overlay_name(position: usize, sample_len: usize, method: ExplainMethod) -
     )
 }
 
-/// Loads the `data` and `model` upstreams (model on `device`, images on the
-/// CPU).
-fn load_inputs(ctx: &StageContext<'_>, device: Device) -> Result<Inputs, StageFailure> {
-    let data = PreparedData::load(ctx.upstream_dir("data")?)?;
-    let model = load_model(ctx.upstream_dir("model")?, device)?;
+/// Upstream role of the prepared data; every other upstream of a timing
+/// stage is a model to time, under its role as the label.
+const DATA: &str = "data";
+
+/// Loads the `data` upstream (images stay on the CPU).
+fn load_inputs(ctx: &StageContext<'_>) -> Result<Inputs, StageFailure> {
+    let data = PreparedData::load(ctx.upstream_dir(DATA)?)?;
     Ok(Inputs {
-        model,
         test_x: data.test.x,
         test_y: data.test.y,
         train_x: data.train.x,
@@ -102,31 +101,48 @@ fn load_inputs(ctx: &StageContext<'_>, device: Device) -> Result<Inputs, StageFa
 pub fn run_explain(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
     let params: ExplainParams = ctx.params()?;
     let device = resolve_device(&params.device).map_err(StageFailure::from)?;
-    let inputs = load_inputs(ctx, device)?;
+    let inputs = load_inputs(ctx)?;
+    let model = load_model(ctx.upstream_dir("model")?, device)?;
     let teacher = ctx.upstream.get(TEACHER_EXPLAIN).map(|p| p.as_path());
-    let summary = explain_into(&inputs, &params, device, ctx.out_dir, teacher, ctx.progress)?;
+    let summary = explain_into(
+        model.as_ref(),
+        &inputs,
+        &params,
+        device,
+        ctx.out_dir,
+        teacher,
+        ctx.progress,
+    )?;
     Ok(StageReport {
         device: device_name(device),
         summary,
     })
 }
 
-/// Stage kind `timing`.
+/// Stage kind `timing`: every upstream but `data` is a model to time.
 pub fn run_timing(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
     let params: TimingParams = ctx.params()?;
     let device = resolve_device(&params.device).map_err(StageFailure::from)?;
     set_threads(params.threads as usize);
-    let inputs = load_inputs(ctx, device)?;
-    let timing = time_methods(&inputs, &params, device, ctx.progress)?;
+    let inputs = load_inputs(ctx)?;
+    let mut models = Vec::new();
+    for (role, dir) in ctx.upstream.iter().filter(|(role, _)| *role != DATA) {
+        models.push((role.clone(), load_model(dir, device)?));
+    }
+    let timing = time_methods(&inputs, &models, &params, device, ctx.progress)?;
     write_json(&ctx.out_dir.join("timing.json"), &timing)?;
-    let summary = timing["methods"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (format!("{k}_median_s"), v["median_s"].clone()))
-                .collect::<serde_json::Map<_, _>>()
-        })
-        .unwrap_or_default();
+    // The summary: each model's median seconds per method.
+    let mut summary = serde_json::Map::new();
+    if let Some(models) = timing["models"].as_object() {
+        for (label, m) in models {
+            for (method, stats) in m["methods"].as_object().into_iter().flatten() {
+                summary.insert(
+                    format!("{label}.{method}_median_s"),
+                    stats["median_s"].clone(),
+                );
+            }
+        }
+    }
     Ok(StageReport {
         device: device_name(device),
         summary: summary.into(),
@@ -168,6 +184,7 @@ impl Faithfulness {
 /// `explain.json`, `gradcam.safetensors` and `overlays/`, and returns the
 /// stage summary.
 pub(crate) fn explain_into(
+    model: &dyn Classifier,
     inputs: &Inputs,
     params: &ExplainParams,
     device: Device,
@@ -175,7 +192,6 @@ pub(crate) fn explain_into(
     teacher: Option<&Path>,
     progress: &dyn Fn(Progress),
 ) -> Result<serde_json::Value, ExplainError> {
-    let model = inputs.model.as_ref();
     let indices = test_sample(
         inputs.test_len(),
         params.images as usize,
@@ -387,11 +403,10 @@ fn teacher_agreement(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::explain::test_models::{inputs, TwoConv};
+    use crate::explain::test_models::{inputs, Linear, TwoConv};
 
     fn data() -> Inputs {
         Inputs {
-            model: Box::new(TwoConv::new()),
             test_x: inputs(&[10, 1, 6, 6], 30, Kind::Float),
             test_y: Tensor::from_slice(&[0i64, 1, 0, 1, 0, 1, 0, 1, 0, 1]),
             train_x: inputs(&[12, 1, 6, 6], 31, Kind::Float),
@@ -440,8 +455,16 @@ mod tests {
         let inputs = data();
         let p = params(5);
         let no_progress = |_: Progress| {};
-        let summary =
-            explain_into(&inputs, &p, Device::Cpu, teacher.path(), None, &no_progress).unwrap();
+        let summary = explain_into(
+            &TwoConv::new(),
+            &inputs,
+            &p,
+            Device::Cpu,
+            teacher.path(),
+            None,
+            &no_progress,
+        )
+        .unwrap();
         assert!(summary.get("gradcam_deletion_auc").is_some());
         assert!(summary.get("gradcam_pearson").is_none());
 
@@ -483,6 +506,7 @@ mod tests {
 
         // The same model as a "student" agrees perfectly with itself.
         let summary = explain_into(
+            &TwoConv::new(),
             &inputs,
             &p,
             Device::Cpu,
@@ -510,9 +534,19 @@ mod tests {
         let mut p = params(5);
         p.methods = vec![ExplainMethod::Gradcam];
         let no_progress = |_: Progress| {};
-        explain_into(&inputs, &p, Device::Cpu, teacher.path(), None, &no_progress).unwrap();
+        explain_into(
+            &TwoConv::new(),
+            &inputs,
+            &p,
+            Device::Cpu,
+            teacher.path(),
+            None,
+            &no_progress,
+        )
+        .unwrap();
         p.sample_seed = 6;
         let err = explain_into(
+            &TwoConv::new(),
             &inputs,
             &p,
             Device::Cpu,
@@ -549,17 +583,30 @@ mod tests {
             device: "cpu".into(),
         };
         let no_progress = |_: Progress| {};
-        let t = time_methods(&inputs, &p, Device::Cpu, &no_progress).unwrap();
+        let models: Vec<(String, Box<dyn Classifier>)> = vec![
+            ("teacher".into(), Box::new(TwoConv::new())),
+            ("student-d1".into(), Box::new(Linear::new(1, 6, 6))),
+        ];
+        let t = time_methods(&inputs, &models, &p, Device::Cpu, &no_progress).unwrap();
         assert_eq!(t["device"], json!("cpu"));
         assert_eq!(t["images"], json!(2));
-        for m in ["feature_maps", "gradcam", "expected_gradients"] {
-            let s = &t["methods"][m];
-            assert_eq!(s["runs"], json!(6));
-            let (median, p95) = (
-                s["median_s"].as_f64().unwrap(),
-                s["p95_s"].as_f64().unwrap(),
-            );
-            assert!(median > 0.0 && p95 >= median, "{m}: {s}");
+        assert_eq!(t["order"], json!("interleaved"));
+        assert_eq!(t["models"].as_object().unwrap().len(), 2, "{t}");
+        for label in ["teacher", "student-d1"] {
+            for m in ["feature_maps", "gradcam", "expected_gradients"] {
+                let s = &t["models"][label]["methods"][m];
+                assert_eq!(s["runs"], json!(6), "{label} {m}");
+                let (median, p95) = (
+                    s["median_s"].as_f64().unwrap(),
+                    s["p95_s"].as_f64().unwrap(),
+                );
+                assert!(median > 0.0 && p95 >= median, "{label} {m}: {s}");
+            }
         }
+        let err = time_methods(&inputs, &[], &p, Device::Cpu, &no_progress).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the number of timed models must be at least 1"
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! The timing stage: seconds per image of each explanation method, for a
-//! fixed sample of test images, after untimed warm-up runs. The engine runs
-//! it alone on its cores (`resources.exclusive`).
+//! The timing stage: seconds per image of each explanation method for every
+//! timed model of a data set, on a fixed sample of test images, after
+//! untimed warm-up runs, the models interleaved. The engine runs it alone on
+//! its cores (`resources.exclusive`).
 
 use std::time::Instant;
 
@@ -16,6 +17,7 @@ use super::gradcam::gradcam;
 use super::sample::{background_sample, image_rng, test_sample};
 use super::stage::{method_name, Inputs};
 use crate::device::device_name;
+use crate::models::Classifier;
 
 /// Summary of a set of per-image durations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,13 +68,12 @@ fn sync(device: Device) {
 /// tensors, as the explain stage does before drawing.
 fn run_method(
     method: ExplainMethod,
-    inputs: &Inputs,
+    model: &dyn Classifier,
     x: &Tensor,
     index: i64,
     background: &Tensor,
     params: &TimingParams,
 ) -> Result<(), ExplainError> {
-    let model = inputs.model.as_ref();
     match method {
         ExplainMethod::FeatureMaps => {
             for m in feature_maps(model, x)?.maps {
@@ -101,9 +102,15 @@ fn run_method(
     Ok(())
 }
 
-/// Times every method of `params`; returns the timing.json value.
+/// Times every method of `params` on every model of `models` (label,
+/// model), side by side: for each method, image and repeat the models run
+/// one after another, so a slow stretch of a shared machine hits them all
+/// alike and their ratios stay meaningful (absolute times of
+/// millisecond-scale work drift by ±30 % between processes here; ratios
+/// measured this way move by a few percent). Returns the timing.json value.
 pub(crate) fn time_methods(
     inputs: &Inputs,
+    models: &[(String, Box<dyn Classifier>)],
     params: &TimingParams,
     device: Device,
     progress: &dyn Fn(Progress),
@@ -111,6 +118,11 @@ pub(crate) fn time_methods(
     if params.repeats == 0 {
         return Err(ExplainError::Zero {
             what: "timing repeats",
+        });
+    }
+    if models.is_empty() {
+        return Err(ExplainError::Zero {
+            what: "the number of timed models",
         });
     }
     let indices = test_sample(
@@ -129,40 +141,65 @@ pub(crate) fn time_methods(
     let mut methods = params.methods.clone();
     methods.sort();
     methods.dedup();
-    let mut results = serde_json::Map::new();
+    let image = |i: usize| xs.narrow(0, i as i64, 1);
+    // results[model][method]
+    let mut results: Vec<serde_json::Map<String, serde_json::Value>> =
+        vec![serde_json::Map::new(); models.len()];
     for (done, &method) in methods.iter().enumerate() {
-        let image = |i: usize| xs.narrow(0, i as i64, 1);
         for w in 0..params.warmup as usize {
             let i = w % indices.len();
-            run_method(method, inputs, &image(i), indices[i], &background, params)?;
+            for (_, model) in models {
+                run_method(
+                    method,
+                    model.as_ref(),
+                    &image(i),
+                    indices[i],
+                    &background,
+                    params,
+                )?;
+            }
         }
         sync(device);
-        let mut secs = Vec::with_capacity(indices.len() * params.repeats as usize);
+        let runs = indices.len() * params.repeats as usize;
+        let mut secs = vec![Vec::with_capacity(runs); models.len()];
         for (i, &index) in indices.iter().enumerate() {
             let x = image(i);
             for _ in 0..params.repeats {
-                let start = Instant::now();
-                run_method(method, inputs, &x, index, &background, params)?;
-                sync(device);
-                secs.push(start.elapsed().as_secs_f64());
+                for ((_, model), secs) in models.iter().zip(secs.iter_mut()) {
+                    let start = Instant::now();
+                    run_method(method, model.as_ref(), &x, index, &background, params)?;
+                    sync(device);
+                    secs.push(start.elapsed().as_secs_f64());
+                }
             }
         }
-        let stats = summarize(&secs);
         let mut metrics = std::collections::BTreeMap::new();
-        metrics.insert(format!("{}_median_s", method_name(method)), stats.median_s);
+        for (((label, _), secs), out) in models.iter().zip(&secs).zip(results.iter_mut()) {
+            let stats = summarize(secs);
+            metrics.insert(
+                format!("{label}.{}_median_s", method_name(method)),
+                stats.median_s,
+            );
+            out.insert(
+                method_name(method).to_string(),
+                serde_json::to_value(stats).unwrap_or_default(),
+            );
+        }
         progress(Progress {
             done: done as u64 + 1,
             total: methods.len() as u64,
             metrics,
         });
-        results.insert(
-            method_name(method).to_string(),
-            serde_json::to_value(stats).unwrap_or_default(),
-        );
     }
+    let models: serde_json::Map<String, serde_json::Value> = models
+        .iter()
+        .zip(results)
+        .map(|((label, _), methods)| (label.clone(), serde_json::json!({ "methods": methods })))
+        .collect();
     Ok(serde_json::json!({
         "device": device_name(device),
         "threads": tch::get_num_threads(),
+        "order": "interleaved",
         "images": indices.len(),
         "image_indices": indices,
         "warmup": params.warmup,
@@ -170,7 +207,7 @@ pub(crate) fn time_methods(
         "gradcam_layer": params.gradcam_layer,
         "eg_samples": params.eg_samples,
         "eg_background": params.eg_background,
-        "methods": results,
+        "models": models,
         "params": params,
     }))
 }
