@@ -96,6 +96,14 @@ fn changing_one_sweep_value_reruns_exactly_the_new_stages() {
         why.contains("upstream.sq_4") && why.contains("upstream.sq_5"),
         "{why}"
     );
+    // A new upstream: absent before, its short fingerprint now.
+    let line = why.lines().find(|l| l.contains("upstream.sq_5")).unwrap();
+    let (old, new) = line.split_once(": ").unwrap().1.split_once(" -> ").unwrap();
+    assert_eq!(old, "(absent)", "{line}");
+    assert!(
+        new.len() == 12 && new.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{line}"
+    );
 }
 
 #[test]

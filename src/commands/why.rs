@@ -55,7 +55,14 @@ pub fn why(args: WhyArgs, global: &GlobalArgs) -> CmdResult {
     );
     println!("  now            {}", fp.short());
     for change in diff_inputs(&prev.inputs, &now) {
+        // Upstream fingerprints and input hashes: 12 hex digits, as
+        // everywhere else in the output.
         let show = |v: &Option<serde_json::Value>| match v {
+            Some(serde_json::Value::String(h))
+                if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                h[..12].to_owned()
+            }
             Some(v) => v.to_string(),
             None => "(absent)".to_owned(),
         };

@@ -115,8 +115,9 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
     Ok(with_ratio.select(order).collect()?)
 }
 
-/// The default view of a summary: keys, seeds, parameters, accuracy, macro
-/// F1, explain time and ratio per method, deletion AUC and teacher agreement.
+/// The default view of a summary: keys, seeds, parameters and
+/// multiply-accumulates per image, accuracy, macro F1, explain time and
+/// ratio per method, deletion AUC and teacher agreement.
 pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
     let mut cols: Vec<String> = [
         "dataset",
@@ -126,6 +127,7 @@ pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
         "alpha",
         "n_seeds",
         "params",
+        "macs",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -382,6 +382,15 @@ fn pivot_temperature_by_depth() {
 fn markdown_snapshot() {
     let (_d, df) = store(&["timing/student/toy/s0/d1-control"]);
     let s = compact(&summarize(&df).unwrap()).unwrap();
+    // The default view shows compute next to size.
+    let names: Vec<&str> = s.get_column_names().iter().map(|n| n.as_str()).collect();
+    let params = names.iter().position(|n| *n == "params").unwrap();
+    assert_eq!(names[params + 1], "macs", "{names:?}");
+    assert_eq!(
+        s.column("macs").unwrap().i64().unwrap().get(0),
+        Some(50_000 * 3),
+        "the fixture teacher (depth 3)"
+    );
     let s = s
         .select([
             "model",

@@ -280,12 +280,13 @@ pub struct ExplainTable {
     /// ≥ 1. Default 1.
     #[serde(default = "d_timing_threads")]
     pub timing_threads: i64,
-    /// `"architecture"` (default): time each architecture once (the
-    /// teacher, and each student depth), on the first seed's teacher and
-    /// control student: a CNN's explanation cost depends on its layers and
-    /// the input size, not on its trained weights. `"model"`: time every
-    /// trained model (mean ± std over seeds in `compare`; one exclusive
-    /// stage per model, so much slower).
+    /// Which models the data set's one timing stage times, side by side:
+    /// `"architecture"` (default): each architecture once (the teacher, and
+    /// each student depth), on the first seed's teacher and control
+    /// student: a CNN's explanation cost depends on its layers and the
+    /// input size, not on its trained weights. `"model"`: every trained
+    /// model (mean ± std over seeds in `compare`; about 20× longer in the
+    /// default study).
     #[serde(default = "d_timing_scope")]
     pub timing_scope: String,
 }
