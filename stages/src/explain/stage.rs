@@ -415,6 +415,24 @@ mod tests {
         }
     }
 
+    /// `explain_into` of the TwoConv model on [`data`], on the CPU.
+    fn explain_two_conv(
+        p: &ExplainParams,
+        out: &Path,
+        teacher: Option<&Path>,
+    ) -> Result<serde_json::Value, ExplainError> {
+        let no_progress = |_: Progress| {};
+        explain_into(
+            &TwoConv::new(),
+            &data(),
+            p,
+            Device::Cpu,
+            out,
+            teacher,
+            &no_progress,
+        )
+    }
+
     fn params(seed: u64) -> ExplainParams {
         ExplainParams {
             methods: vec![
@@ -452,19 +470,8 @@ mod tests {
     fn explain_writes_the_artifact_and_agrees_with_itself() {
         let teacher = tempfile::tempdir().unwrap();
         let student = tempfile::tempdir().unwrap();
-        let inputs = data();
         let p = params(5);
-        let no_progress = |_: Progress| {};
-        let summary = explain_into(
-            &TwoConv::new(),
-            &inputs,
-            &p,
-            Device::Cpu,
-            teacher.path(),
-            None,
-            &no_progress,
-        )
-        .unwrap();
+        let summary = explain_two_conv(&p, teacher.path(), None).unwrap();
         assert!(summary.get("gradcam_deletion_auc").is_some());
         assert!(summary.get("gradcam_pearson").is_none());
 
@@ -505,16 +512,7 @@ mod tests {
         assert_eq!(maps.size(), vec![3, 6, 6]);
 
         // The same model as a "student" agrees perfectly with itself.
-        let summary = explain_into(
-            &TwoConv::new(),
-            &inputs,
-            &p,
-            Device::Cpu,
-            student.path(),
-            Some(teacher.path()),
-            &no_progress,
-        )
-        .unwrap();
+        let summary = explain_two_conv(&p, student.path(), Some(teacher.path())).unwrap();
         assert_eq!(summary["gradcam_iou_top10"], json!(1.0));
         let explain = read_json(&student.path().join("explain.json"));
         assert_eq!(explain["agreement"]["images"], json!(3));
@@ -530,32 +528,13 @@ mod tests {
     fn agreement_needs_the_same_images() {
         let teacher = tempfile::tempdir().unwrap();
         let student = tempfile::tempdir().unwrap();
-        let inputs = data();
         let mut p = params(5);
         p.methods = vec![ExplainMethod::Gradcam];
-        let no_progress = |_: Progress| {};
-        explain_into(
-            &TwoConv::new(),
-            &inputs,
-            &p,
-            Device::Cpu,
-            teacher.path(),
-            None,
-            &no_progress,
-        )
-        .unwrap();
+        explain_two_conv(&p, teacher.path(), None).unwrap();
         p.sample_seed = 6;
-        let err = explain_into(
-            &TwoConv::new(),
-            &inputs,
-            &p,
-            Device::Cpu,
-            student.path(),
-            Some(teacher.path()),
-            &no_progress,
-        )
-        .err()
-        .unwrap();
+        let err = explain_two_conv(&p, student.path(), Some(teacher.path()))
+            .err()
+            .unwrap();
         assert!(
             err.to_string()
                 .contains("do not match: teacher explained test images"),
