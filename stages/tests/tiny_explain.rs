@@ -3,97 +3,33 @@
 //! `stages::run_stage` dispatch the `kdpipe exec-stage` worker uses.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::Path;
 
-use pipeline::exec::{Progress, StageContext, StageReport};
+use common::{class_image, ds_params, model, run_stage, train};
+use pipeline::exec::StageReport;
 use pipeline::experiment::params::{
-    Arch, DatasetFormat, DatasetParams, DistillParams, ExplainMethod, ExplainParams, ModelParams,
-    Schedule, StudentParams, TeacherParams, TimingParams, TrainParams,
+    DatasetFormat, DistillParams, ExplainMethod, ExplainParams, ModelParams, StudentParams,
+    TeacherParams, TimingParams,
 };
-use pipeline::spec::{Resources, StageSpec};
 use serde::Serialize;
 use serde_json::Value;
 use stages::data::{list_input_files, prepare_dataset};
 
 fn run(kind: &str, params: &impl Serialize, upstream: &[(&str, &Path)], out: &Path) -> StageReport {
-    let params: BTreeMap<String, Value> = serde_json::to_value(params)
-        .unwrap()
-        .as_object()
-        .unwrap()
-        .clone()
-        .into_iter()
-        .collect();
-    let spec = StageSpec {
-        name: format!("test/{kind}"),
-        kind: kind.into(),
-        code_version: 1,
-        params,
-        upstream: BTreeMap::new(),
-        inputs: BTreeMap::new(),
-        input_root: None,
-        resources: Resources::default(),
-    };
-    let fp = spec.fingerprint();
-    let progress = |_: Progress| {};
-    std::fs::create_dir_all(out).unwrap();
-    let ctx = StageContext {
-        spec: &spec,
-        fingerprint: &fp,
-        out_dir: out,
-        upstream: upstream
-            .iter()
-            .map(|(r, d)| (r.to_string(), d.to_path_buf()))
-            .collect(),
-        threads: 1,
-        progress: &progress,
-    };
-    stages::run_stage(&ctx).unwrap_or_else(|e| panic!("{kind} failed: {e}"))
+    run_stage(kind, params, upstream, out, 1).0
 }
 
-/// Bright left half (class a) or right half (class b), with noise.
+/// 20 images per class: a bright left half (class a) or right half (b).
 fn write_images(root: &Path) {
     for (c, name) in ["a", "b"].iter().enumerate() {
         std::fs::create_dir_all(root.join(name)).unwrap();
-        for i in 0..20u32 {
-            image::RgbImage::from_fn(16, 16, |x, y| {
-                let noise = ((x * 7 + y * 13 + i * 31) % 40) as u8;
-                let v = if (x < 8) == (c == 0) {
-                    180 + noise
-                } else {
-                    30 + noise
-                };
-                image::Rgb([v, v / 2 + noise, v])
-            })
-            .save(root.join(name).join(format!("img{i:03}.png")))
-            .unwrap();
+        for i in 0..20 {
+            class_image(c, i)
+                .save(root.join(name).join(format!("img{i:03}.png")))
+                .unwrap();
         }
-    }
-}
-
-fn model(depth: u32) -> ModelParams {
-    ModelParams {
-        arch: Arch::Cnn,
-        depth,
-        width: 4,
-        max_width: 16,
-        dropout: 0.1,
-        weights: None,
-    }
-}
-
-fn train(epochs: u32) -> TrainParams {
-    TrainParams {
-        epochs,
-        batch_size: 8,
-        lr: 0.01,
-        weight_decay: 1e-4,
-        schedule: Schedule::Cosine,
-        plateau_patience: 2,
-        plateau_factor: 0.5,
-        augment: false,
-        seed: 3,
-        device: "cpu".into(),
     }
 }
 
@@ -108,31 +44,19 @@ fn teacher_and_student_explanations_and_timing() {
     write_images(&src);
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let ds = DatasetParams {
-        name: "tiny".into(),
-        format: DatasetFormat::Imagefolder,
-        image_size: 16,
-        channels: 3,
-        val_fraction: 0.2,
-        test_fraction: 0.2,
-        split_seed: 1,
-        train_dir: None,
-        test_dir: None,
-        skip_corrupt: false,
-        max_per_class: None,
-    };
+    let ds = ds_params("tiny", DatasetFormat::Imagefolder, 16, 3);
     prepare_dataset(&ds, &list_input_files(&src).unwrap(), &data, 1).unwrap();
 
     let teacher = tmp.path().join("teacher");
     let tp = TeacherParams {
         model: model(3),
-        train: train(8),
+        train: train(8, false),
     };
     run("teacher", &tp, &[("data", &data)], &teacher);
     let student = tmp.path().join("student");
     let sp = StudentParams {
         model: model(1),
-        train: train(3),
+        train: train(3, false),
         distill: Some(DistillParams {
             temperature: 4.0,
             alpha: 0.7,

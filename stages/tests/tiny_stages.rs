@@ -3,15 +3,18 @@
 //! control student, evaluation, and the determinism guarantee.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use pipeline::exec::{Progress, StageContext, StageReport};
+use common::{class_image, ds_params, model, run_stage, train};
+use pipeline::exec::StageReport;
 use pipeline::experiment::params::{
-    Arch, DatasetFormat, DatasetParams, DistillParams, EvalParams, ModelParams, Schedule,
-    StudentParams, TeacherParams, TrainParams,
+    Arch, DatasetFormat, DistillParams, EvalParams, ModelParams, Schedule, StudentParams,
+    TeacherParams,
 };
 use pipeline::spec::{Resources, StageSpec};
 use serde::Serialize;
@@ -20,33 +23,6 @@ use stages::data::{list_input_files, prepare_dataset, PreparedData};
 /// libtorch's thread count and seed are process-global: run stage tests one
 /// at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn ds_params(name: &str, format: DatasetFormat, size: u32, channels: u32) -> DatasetParams {
-    DatasetParams {
-        name: name.into(),
-        format,
-        image_size: size,
-        channels,
-        val_fraction: 0.2,
-        test_fraction: 0.2,
-        split_seed: 1,
-        train_dir: None,
-        test_dir: None,
-        skip_corrupt: false,
-        max_per_class: None,
-    }
-}
-
-/// A 16×16 image of class `class`: a bright left half (class 0) or a
-/// bright right half (class 1), with per-image noise.
-fn class_image(class: usize, i: usize) -> image::RgbImage {
-    image::RgbImage::from_fn(16, 16, |x, y| {
-        let noise = ((x * 7 + y * 13 + i as u32 * 31) % 40) as u8;
-        let bright = (x < 8) == (class == 0);
-        let v = if bright { 180 + noise } else { 30 + noise };
-        image::Rgb([v, v / 2 + noise, v])
-    })
-}
 
 /// An ImageFolder with `per_class` PNGs in `a/` and `b/` plus one exact
 /// duplicate file.
@@ -73,71 +49,12 @@ fn run_threads(
     out: &Path,
     threads: usize,
 ) -> StageReport {
-    let value = serde_json::to_value(params).unwrap();
-    let params: BTreeMap<String, serde_json::Value> = value
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let spec = StageSpec {
-        name: format!("test/{kind}"),
-        kind: kind.into(),
-        code_version: 1,
-        params,
-        upstream: BTreeMap::new(),
-        inputs: BTreeMap::new(),
-        input_root: None,
-        resources: Resources::default(),
-    };
-    let fp = spec.fingerprint();
-    let epochs = std::cell::RefCell::new(Vec::new());
-    let progress = |p: Progress| epochs.borrow_mut().push(p.done);
-    std::fs::create_dir_all(out).unwrap();
-    let ctx = StageContext {
-        spec: &spec,
-        fingerprint: &fp,
-        out_dir: out,
-        upstream: upstream
-            .iter()
-            .map(|(r, d)| (r.to_string(), d.to_path_buf()))
-            .collect(),
-        threads,
-        progress: &progress,
-    };
-    let report = stages::run_stage(&ctx).unwrap_or_else(|e| panic!("{kind} failed: {e}"));
+    let (report, done) = run_stage(kind, params, upstream, out, threads);
     if kind == "teacher" || kind == "student" {
-        let done = epochs.borrow().clone();
         assert_eq!(done, (1..=done.len() as u64).collect::<Vec<_>>());
         assert!(!done.is_empty());
     }
     report
-}
-
-fn model(depth: u32) -> ModelParams {
-    ModelParams {
-        arch: Arch::Cnn,
-        depth,
-        width: 4,
-        max_width: 16,
-        dropout: 0.1,
-        weights: None,
-    }
-}
-
-fn train(epochs: u32, augment: bool) -> TrainParams {
-    TrainParams {
-        epochs,
-        batch_size: 8,
-        lr: 0.01,
-        weight_decay: 1e-4,
-        schedule: Schedule::Cosine,
-        plateau_patience: 2,
-        plateau_factor: 0.5,
-        augment,
-        seed: 3,
-        device: "cpu".into(),
-    }
 }
 
 fn eval_params() -> EvalParams {
