@@ -5,7 +5,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::canvas::{color, save, Ctx, Figure};
+use super::canvas::{color, draw_legend, save, Ctx, Figure};
 use super::{Plot, PlotError};
 
 /// Per-epoch training history (`epoch,train_loss,train_acc,val_loss,val_acc,lr`).
@@ -111,13 +111,8 @@ fn panel<DB: DrawingBackend>(
             .label(*label)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], c.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .ctx()?;
+    // plotters' default position
+    draw_legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
     Ok(())
 }
 

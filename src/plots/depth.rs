@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use polars::prelude::*;
 
-use super::canvas::{color, save, Ctx, Figure};
+use super::canvas::{color, draw_legend, save, Ctx, Figure};
 use super::frame::{floats, strs};
 use super::{Plot, PlotError};
 use crate::tables::{CONTROL_LABEL, METHODS};
@@ -121,14 +121,7 @@ impl DepthFigure {
                 }))
                 .ctx()?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .ctx()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub use confusion::confusion_matrix;
 pub use curves::{training_curves, History};
 pub use depth::{explain_time_vs_depth, f1_vs_depth};
 pub use error::PlotError;
+pub(crate) use frame::file_safe;
 pub use pareto::accuracy_vs_time;
 
 use std::path::Path;

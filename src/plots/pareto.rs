@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use polars::prelude::*;
 
-use super::canvas::{save, Ctx, Figure};
+use super::canvas::{draw_legend, save, Ctx, Figure};
 use super::frame::{floats, strs};
 use super::{Plot, PlotError};
 use crate::tables::CONTROL_LABEL;
@@ -130,14 +130,7 @@ impl Figure for ParetoFigure {
                 )
             }))
             .ctx()?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .ctx()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }

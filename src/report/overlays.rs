@@ -8,6 +8,7 @@ use pipeline::StageSpec;
 use polars::prelude::*;
 
 use super::ReportError;
+use crate::plots::file_safe;
 use crate::tables::{artifact_dir, is_published};
 
 /// How many sample images the report shows per dataset.
@@ -36,18 +37,6 @@ fn parse_overlay(name: &str) -> Option<(u32, String)> {
     let rest = name.strip_prefix("img")?.strip_suffix(".png")?;
     let (num, method) = rest.split_once('_')?;
     Some((num.parse().ok()?, method.to_owned()))
-}
-
-fn safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 pub(crate) fn copy_samples(
@@ -115,7 +104,7 @@ pub(crate) fn copy_samples(
                 nums
             }
         };
-        let dir_name = safe(stage);
+        let dir_name = file_safe(stage);
         let dest_dir = out_dir.join(&dir_name);
         std::fs::create_dir_all(&dest_dir).map_err(|source| ReportError::Io {
             path: dest_dir.clone(),
