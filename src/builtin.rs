@@ -124,8 +124,7 @@ fn fetch_wheel(b: &Builtin) -> Result<PathBuf> {
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
-    pipeline::hashing::sha256_file(path)
-        .with_context(|| format!("failed to hash {}", path.display()))
+    engine::hashing::sha256_file(path).with_context(|| format!("failed to hash {}", path.display()))
 }
 
 /// Extracts the images under `b.prefix` into `dest` through a temporary

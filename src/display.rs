@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use engine::events::{Event, Subscriber};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pipeline::events::{Event, Subscriber};
 
 pub struct Display {
     mode: Mode,

@@ -9,7 +9,7 @@ mod display;
 mod exit;
 mod plots;
 mod report;
-mod study;
+mod session;
 mod tables;
 
 fn main() -> std::process::ExitCode {

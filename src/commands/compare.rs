@@ -6,11 +6,11 @@ use anyhow::anyhow;
 
 use crate::cli::{CompareArgs, Format as CliFormat, GlobalArgs};
 use crate::exit::{self, CmdResult, Failure};
-use crate::study;
+use crate::session;
 use crate::tables::{self, Format, TablesError};
 
 pub fn compare(args: CompareArgs, global: &GlobalArgs) -> CmdResult {
-    let study = study::load(&args.experiment, global)?;
+    let study = session::load(&args.experiment, global)?;
     let format = match args.format {
         CliFormat::Table => Format::Table,
         CliFormat::Markdown => Format::Markdown,

@@ -5,12 +5,13 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use anyhow::{anyhow, Context};
-use pipeline::exec_stage::{exec_stage as run_stage, ExecOutcome};
-use pipeline::Fingerprint;
+use engine::exec_stage::{exec_stage as run_stage, ExecOutcome};
+use engine::{protocol, Fingerprint};
+use study::contract::Kind;
 
 use crate::cli::{ExecStageArgs, GlobalArgs};
 use crate::exit::{CmdResult, Failure};
-use crate::study;
+use crate::session;
 
 pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
     let fp = Fingerprint::parse(&args.fingerprint).ok_or_else(|| {
@@ -19,20 +20,16 @@ pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
             args.fingerprint
         ))
     })?;
-    let store = study::open_store(global)?;
+    let store = session::open_store(global)?;
     let spec = store
         .read_spec(&fp)
         .map_err(|e| Failure::bad_input(anyhow::Error::from(e)))?;
-    if !spec.kind.starts_with("toy.") {
+    let toy = Kind::from_name(&spec.kind).is_some_and(Kind::is_toy);
+    if !toy {
         let exe = std::env::current_exe().context("cannot locate the kdpipe binary")?;
         let worker = exe.with_file_name("kdpipe-stage");
         let err = Command::new(&worker)
-            .arg("exec-stage")
-            .arg(fp.as_str())
-            .arg("--store")
-            .arg(store.root())
-            .arg("--threads")
-            .arg(args.threads.to_string())
+            .args(protocol::exec_stage_args(&fp, store.root(), args.threads))
             .exec();
         return Err(anyhow!(
             "failed to run {}: {err} (build it with `make build`)",
@@ -40,8 +37,8 @@ pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
         )
         .into());
     }
-    let outcome = run_stage(&store, &fp, args.threads, &pipeline::toy::run_toy)
-        .map_err(anyhow::Error::from)?;
+    let outcome =
+        run_stage(&store, &fp, args.threads, &study::toy::run_toy).map_err(anyhow::Error::from)?;
     if let ExecOutcome::Failed(f) = &outcome {
         eprintln!("stage {} failed: {f}", spec.name);
     }

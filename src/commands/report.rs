@@ -6,10 +6,10 @@ use anyhow::Context;
 use crate::cli::{GlobalArgs, ReportArgs};
 use crate::exit::{self, CmdResult, Failure};
 use crate::report;
-use crate::study;
+use crate::session;
 
 pub fn report(args: ReportArgs, global: &GlobalArgs) -> CmdResult {
-    let study = study::load(&args.experiment, global)?;
+    let study = session::load(&args.experiment, global)?;
     let text = std::fs::read_to_string(&args.experiment)
         .with_context(|| format!("failed to read {}", args.experiment.display()))
         .map_err(Failure::bad_input)?;

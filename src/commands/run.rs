@@ -4,21 +4,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
-use pipeline::events::{new_run_id, EventSink, JsonlLog};
-use pipeline::experiment::ExecutorKind as ExpExecutor;
-use pipeline::plan::{plan, Plan};
-use pipeline::scheduler::local::LocalExecutor;
-use pipeline::scheduler::slurm::{SlurmConfig, SlurmExecutor};
-use pipeline::scheduler::Executor;
-use pipeline::scheduler::{run as run_plan, RunOptions};
+use engine::events::{new_run_id, EventSink, JsonlLog};
+use engine::plan::{plan, Plan};
+use engine::scheduler::local::LocalExecutor;
+use engine::scheduler::slurm::{SlurmConfig, SlurmExecutor};
+use engine::scheduler::Executor;
+use engine::scheduler::{run as run_plan, RunOptions};
+use study::experiment::ExecutorKind as ExpExecutor;
 
 use crate::cli::{ExecutorKind, GlobalArgs, RunArgs};
 use crate::display::Display;
 use crate::exit::{self, CmdResult, Failure};
-use crate::study;
+use crate::session;
 
 pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
-    let study = study::load(&args.experiment, global)?;
+    let study = session::load(&args.experiment, global)?;
     let plan = plan(&study.specs, &study.store, &args.force).map_err(Failure::bad_input)?;
     if args.dry_run {
         print_plan(&plan, args.json)?;
@@ -69,7 +69,7 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
     let opts = RunOptions {
         experiment: study.experiment.name.clone(),
         jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
-        gpus: study::gpu_slots(),
+        gpus: session::gpu_slots(),
         keep_going: args.keep_going,
         cancel: cancel.clone(),
     };

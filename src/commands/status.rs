@@ -3,14 +3,14 @@
 use std::fmt::Write;
 
 use anyhow::Context;
-use pipeline::plan::{plan, PlannedStage};
+use engine::plan::{plan, PlannedStage};
 
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::exit::{self, CmdResult, Failure};
-use crate::study;
+use crate::session;
 
 pub fn status(args: StatusArgs, global: &GlobalArgs) -> CmdResult {
-    let study = study::load(&args.experiment, global)?;
+    let study = session::load(&args.experiment, global)?;
     let plan = plan(&study.specs, &study.store, &[]).map_err(Failure::bad_input)?;
     if args.json {
         let stages: Vec<_> = plan

@@ -5,14 +5,14 @@
 use std::process::Command;
 
 use anyhow::{anyhow, Context};
-use pipeline::store::Store;
+use engine::store::Store;
 
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::exit::{self, CmdResult, Failure};
-use crate::study;
+use crate::session;
 
 pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
-    let study = study::load(&args.experiment, global)?;
+    let study = session::load(&args.experiment, global)?;
     let spec = study
         .specs
         .iter()
@@ -59,12 +59,11 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
             spec.name, original.threads
         );
         let status = Command::new(exe)
-            .arg("exec-stage")
-            .arg(fp.as_str())
-            .arg("--store")
-            .arg(&scratch_root)
-            .arg("--threads")
-            .arg(original.threads.to_string())
+            .args(engine::protocol::exec_stage_args(
+                &fp,
+                &scratch_root,
+                original.threads,
+            ))
             .status()
             .context("failed to start exec-stage")?;
         if !status.success() {

@@ -2,14 +2,14 @@
 //! fingerprint inputs now and the last manifest published under its name.
 
 use anyhow::anyhow;
-use pipeline::plan::{diff_inputs, previous_manifest};
+use engine::plan::{diff_inputs, previous_manifest};
 
 use crate::cli::{GlobalArgs, WhyArgs};
 use crate::exit::{self, CmdResult, Failure};
-use crate::study;
+use crate::session;
 
 pub fn why(args: WhyArgs, global: &GlobalArgs) -> CmdResult {
-    let study = study::load(&args.experiment, global)?;
+    let study = session::load(&args.experiment, global)?;
     let Some(spec) = study.specs.iter().find(|s| s.name == args.stage) else {
         return Err(Failure::bad_input(anyhow!(
             "no stage named `{}` in {}{}",

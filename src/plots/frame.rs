@@ -1,6 +1,6 @@
 //! Pulling plot data out of the tables' polars frames.
 
-use pipeline::Fingerprint;
+use engine::Fingerprint;
 use polars::prelude::*;
 
 use super::PlotError;

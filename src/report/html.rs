@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use pipeline::StageSpec;
+use engine::StageSpec;
 use polars::prelude::*;
 
 use super::overlays::DatasetSamples;

@@ -11,7 +11,7 @@ pub use error::ReportError;
 
 use std::path::{Path, PathBuf};
 
-use pipeline::StageSpec;
+use engine::StageSpec;
 
 use crate::plots;
 use crate::tables::{self, Format};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pipeline::StageSpec;
+use engine::StageSpec;
 use polars::prelude::*;
 
 use super::ReportError;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pipeline::{Fingerprint, StageSpec};
+use engine::{Fingerprint, StageSpec};
 use serde_json::{json, Value};
 
 use super::artifact_dir;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use pipeline::{Fingerprint, StageSpec};
+use engine::{Fingerprint, StageSpec};
 use polars::prelude::*;
 use serde_json::Value;
 

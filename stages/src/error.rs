@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use pipeline::exec::StageFailure;
+use engine::exec::StageFailure;
 
 /// What can go wrong in a data, training or evaluation stage.
 #[derive(Debug, thiserror::Error)]

@@ -13,4 +13,4 @@ pub mod registry;
 pub mod train;
 pub mod worker;
 
-pub use registry::{code_versions, run_stage};
+pub use registry::run_stage;

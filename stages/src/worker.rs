@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
-use pipeline::exec_stage::{exec_stage, ExecOutcome};
-use pipeline::store::Store;
-use pipeline::Fingerprint;
+use engine::exec_stage::{exec_stage, ExecOutcome};
+use engine::store::Store;
+use engine::Fingerprint;
 
 fn usage(msg: &str) -> i32 {
     eprintln!("kdpipe-stage: {msg}\nusage: kdpipe-stage exec-stage <fingerprint> --store DIR [--threads N]");

@@ -8,14 +8,14 @@ mod common;
 use std::path::Path;
 
 use common::{class_image, ds_params, model, run_stage, train};
-use pipeline::exec::StageReport;
-use pipeline::experiment::params::{
-    DatasetFormat, DistillParams, ExplainMethod, ExplainParams, ModelParams, StudentParams,
-    TeacherParams, TimingParams,
-};
+use engine::exec::StageReport;
 use serde::Serialize;
 use serde_json::Value;
 use stages::data::{list_input_files, prepare_dataset};
+use study::experiment::params::{
+    DatasetFormat, DistillParams, ExplainMethod, ExplainParams, ModelParams, StudentParams,
+    TeacherParams, TimingParams,
+};
 
 fn run(kind: &str, params: &impl Serialize, upstream: &[(&str, &Path)], out: &Path) -> StageReport {
     run_stage(kind, params, upstream, out, 1).0

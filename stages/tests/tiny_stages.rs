@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use common::{class_image, ds_params, model, run_stage, train};
-use pipeline::exec::StageReport;
-use pipeline::experiment::params::{
+use engine::exec::StageReport;
+use engine::spec::{Resources, StageSpec};
+use serde::Serialize;
+use stages::data::{list_input_files, prepare_dataset, PreparedData};
+use study::experiment::params::{
     Arch, DatasetFormat, DistillParams, EvalParams, ModelParams, Schedule, StudentParams,
     TeacherParams,
 };
-use pipeline::spec::{Resources, StageSpec};
-use serde::Serialize;
-use stages::data::{list_input_files, prepare_dataset, PreparedData};
 
 /// libtorch's thread count and seed are process-global: run stage tests one
 /// at a time.
@@ -552,7 +552,7 @@ fn kdpipe_stage_binary_publishes_prepare_and_teacher() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     write_imagefolder(&src, 8);
-    let store = pipeline::store::Store::open(&tmp.path().join("store")).unwrap();
+    let store = engine::store::Store::open(&tmp.path().join("store")).unwrap();
     let inputs: BTreeMap<String, String> = list_input_files(&src)
         .unwrap()
         .into_iter()
@@ -574,7 +574,7 @@ fn kdpipe_stage_binary_publishes_prepare_and_teacher() {
         input_root,
         resources: Resources::default(),
     };
-    let exec = |fp: &pipeline::Fingerprint| {
+    let exec = |fp: &engine::Fingerprint| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_kdpipe-stage"))
             .args(["exec-stage", fp.as_str(), "--store"])
             .arg(store.root())

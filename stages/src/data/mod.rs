@@ -17,19 +17,16 @@ mod split;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pipeline::exec::{StageContext, StageReport};
-use pipeline::experiment::params::DatasetParams;
+use engine::exec::{StageContext, StageReport};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use study::experiment::params::DatasetParams;
 use tch::Tensor;
 
 pub use prepared::{PreparedData, Split};
 pub use sources::{list_input_files, InputFile};
 
 use crate::error::{write_json, Result, StagesError};
-
-/// Code version of the `prepare` kind: bump when its output changes.
-pub const PREPARE_CODE_VERSION: u32 = pipeline::kinds::PREPARE;
 
 /// `dataset.json`: everything about a prepared dataset except the pixels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,7 +51,7 @@ pub struct DatasetInfo {
 
 /// The `prepare` stage: reads `ctx.spec.inputs` (keys relative to
 /// `ctx.spec.input_root`, content hashes checked) and writes the dataset.
-pub fn run_prepare(ctx: &StageContext<'_>) -> Result<StageReport, pipeline::exec::StageFailure> {
+pub fn run_prepare(ctx: &StageContext<'_>) -> Result<StageReport, engine::exec::StageFailure> {
     let params: DatasetParams = ctx.params()?;
     let files: Vec<InputFile> = ctx
         .spec

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use pipeline::exec::StageFailure;
+use engine::exec::StageFailure;
 use tch::{Kind, Tensor};
 
 use super::DatasetInfo;

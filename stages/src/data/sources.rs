@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use pipeline::experiment::params::{DatasetFormat, DatasetParams};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use study::experiment::params::{DatasetFormat, DatasetParams};
 
 use super::arrays::{self, ImageArray};
 use crate::error::{read_file, Result, StagesError};

@@ -7,9 +7,9 @@ pub mod metrics;
 use std::path::Path;
 use std::time::Instant;
 
-use pipeline::exec::{StageContext, StageFailure, StageReport};
-use pipeline::experiment::params::EvalParams;
+use engine::exec::{StageContext, StageFailure, StageReport};
 use serde_json::json;
+use study::experiment::params::EvalParams;
 use tch::{Device, Kind, Tensor};
 
 use crate::data::PreparedData;
@@ -18,9 +18,6 @@ use crate::error::{write_json, Result, StagesError};
 use crate::models::{load_model_with_info, Classifier};
 use crate::train::fit::predict_logits;
 pub use metrics::{classification_metrics, ClassMetrics, Metrics};
-
-/// Code version of the `evaluate` kind.
-pub const EVALUATE_CODE_VERSION: u32 = pipeline::kinds::EVALUATE;
 
 /// The `evaluate` stage (upstream roles `data` and `model`).
 pub fn run_evaluate(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {

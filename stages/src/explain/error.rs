@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use pipeline::exec::StageFailure;
+use engine::exec::StageFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {

@@ -20,7 +20,3 @@ pub mod timing;
 
 pub use error::ExplainError;
 pub use stage::{method_name, overlay_name, run_explain, run_timing, TEACHER_EXPLAIN};
-
-/// Code versions of the stage kinds: bump `pipeline::kinds` when outputs change.
-pub const EXPLAIN_CODE_VERSION: u32 = pipeline::kinds::EXPLAIN;
-pub const TIMING_CODE_VERSION: u32 = pipeline::kinds::TIMING;

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pipeline::exec::{Progress, StageContext, StageFailure, StageReport};
-use pipeline::experiment::params::{ExplainMethod, ExplainParams, TimingParams};
+use engine::exec::{Progress, StageContext, StageFailure, StageReport};
 use serde_json::json;
+use study::experiment::params::{ExplainMethod, ExplainParams, TimingParams};
 use tch::{Device, Kind, Tensor};
 
 use super::agreement::agreement;

@@ -5,9 +5,9 @@
 
 use std::time::Instant;
 
-use pipeline::exec::Progress;
-use pipeline::experiment::params::{ExplainMethod, TimingParams};
+use engine::exec::Progress;
 use serde::Serialize;
+use study::experiment::params::{ExplainMethod, TimingParams};
 use tch::{Device, Tensor};
 
 use super::error::ExplainError;

@@ -13,9 +13,9 @@ mod resnet18;
 
 use std::path::Path;
 
-use pipeline::exec::StageFailure;
-use pipeline::experiment::params::{Arch, ModelParams};
+use engine::exec::StageFailure;
 use serde::{Deserialize, Serialize};
+use study::experiment::params::{Arch, ModelParams};
 use tch::{nn, Device, Tensor};
 
 pub use cnn::{Cnn, CnnConfig};

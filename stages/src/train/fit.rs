@@ -6,12 +6,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use pipeline::exec::Progress;
-use pipeline::experiment::params::{DistillParams, Schedule, TrainParams};
+use engine::exec::Progress;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use study::experiment::params::{DistillParams, Schedule, TrainParams};
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 

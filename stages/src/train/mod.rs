@@ -22,11 +22,11 @@ pub mod schedule;
 
 use std::path::Path;
 
-use pipeline::exec::{StageContext, StageFailure, StageReport};
-use pipeline::experiment::params::{
+use engine::exec::{StageContext, StageFailure, StageReport};
+use serde_json::json;
+use study::experiment::params::{
     DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams,
 };
-use serde_json::json;
 use tch::{nn, Tensor};
 
 use crate::data::PreparedData;
@@ -34,11 +34,6 @@ use crate::device::{device_name, resolve_device, seed_everything};
 use crate::error::{write_json, Result, StagesError};
 use crate::models::{build_model, load_pretrained, param_count, save_weights, ModelInfo};
 use fit::{fit, predict_logits, Distill, FitResult};
-
-/// Code version of the `teacher` kind.
-pub const TEACHER_CODE_VERSION: u32 = pipeline::kinds::TEACHER;
-/// Code version of the `student` kind.
-pub const STUDENT_CODE_VERSION: u32 = pipeline::kinds::STUDENT;
 
 /// The `teacher` stage.
 pub fn run_teacher(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
@@ -118,7 +113,7 @@ pub struct TrainJob<'a> {
     pub threads: usize,
     /// Also write `logits.safetensors` (teachers).
     pub teacher_logits_out: bool,
-    pub progress: &'a dyn Fn(pipeline::exec::Progress),
+    pub progress: &'a dyn Fn(engine::exec::Progress),
 }
 
 /// Builds, trains and saves one model into `job.out_dir`.

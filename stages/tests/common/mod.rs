@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pipeline::exec::{Progress, StageContext, StageReport};
-use pipeline::experiment::params::{
+use engine::exec::{Progress, StageContext, StageReport};
+use engine::spec::{Resources, StageSpec};
+use serde::Serialize;
+use study::experiment::params::{
     Arch, DatasetFormat, DatasetParams, ModelParams, Schedule, TrainParams,
 };
-use pipeline::spec::{Resources, StageSpec};
-use serde::Serialize;
 
 pub fn ds_params(name: &str, format: DatasetFormat, size: u32, channels: u32) -> DatasetParams {
     DatasetParams {

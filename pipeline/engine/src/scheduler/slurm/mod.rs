@@ -1,0 +1,549 @@
+//! The Slurm executor: each ready stage is one `sbatch --parsable` job whose
+//! script runs `kdpipe exec-stage <fingerprint> --store <store>` on a compute
+//! node. The head keeps the DAG, the plan and the cache; it submits a stage
+//! only once its upstream artifacts are published, so no job carries a
+//! `--dependency` (those would break "rerun only what changed" and make a
+//! resumed run depend on stale job ids).
+//!
+//! Job states come from batched `squeue` calls with back-off, and the final
+//! state and exit code of a job that left the queue from `scontrol show job`
+//! (`sacct` needs accounting, which many clusters and our test cluster lack).
+//! The store must be a path that the head and the nodes share: the stage
+//! publishes its artifact with the same atomic rename as locally, so a job
+//! that Slurm kills (`scancel`, time limit, node failure) never publishes.
+//!
+//! Every value that reaches Slurm goes through an argument vector, never a
+//! shell string: the job script is a fixed `exec "$@"`, and the stage's
+//! command line is given to `sbatch` as the script's arguments.
+//!
+//! Job arrays are not used: the head submits a stage when its inputs become
+//! ready, which for a sweep is a trickle of a few stages at a time rather than
+//! one large batch, and one job per stage keeps cancel, failure and log per
+//! stage. See ARCHITECTURE.md.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::fingerprint::Fingerprint;
+use crate::protocol;
+use crate::scheduler::{Executor, JobId, JobOutcome, JobUpdate};
+use crate::spec::StageSpec;
+use crate::store::Store;
+
+mod parse;
+pub use parse::{
+    outcome_of, parse_exit_code, parse_progress_line, parse_sbatch, parse_scontrol, parse_squeue,
+    JobInfo, JobState, QueuedJob,
+};
+
+/// The job script: it runs its arguments, nothing else. Fixed text, so that
+/// no experiment value is ever parsed by a shell.
+const JOB_SCRIPT: &str = "#!/bin/sh\n# Written by kdpipe: runs `kdpipe exec-stage ...` given as arguments.\nexec \"$@\"\n";
+
+/// First and longest wait between two `squeue` calls.
+const POLL_MIN: Duration = Duration::from_millis(100);
+const POLL_MAX: Duration = Duration::from_secs(2);
+
+/// Tries of one `sbatch` that fails for a transient reason (a busy
+/// controller), waiting 1, 2, 4, ... s in between.
+const SBATCH_TRIES: u32 = 5;
+
+/// Growth of the wait between two `squeue` calls while nothing finishes.
+const POLL_GROWTH: f64 = 1.5;
+
+/// `squeue` failures in a row (a busy or restarting controller) before
+/// `poll` gives up with an error.
+const MAX_QUERY_FAILURES: u32 = 30;
+
+/// How to submit stages to Slurm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlurmConfig {
+    /// `--partition`; the cluster's default when `None`.
+    pub partition: Option<String>,
+    /// `--account`.
+    pub account: Option<String>,
+    /// `--time` limit of each job, in Slurm's syntax (`1:00:00`).
+    pub time: Option<String>,
+    /// `--gres` (`gpu:1`). When `None`, a stage that asks for GPUs gets
+    /// `--gres=gpu:<n>`.
+    pub gres: Option<String>,
+    /// More `sbatch` arguments, each one argument (`--qos=long`).
+    pub extra_args: Vec<String>,
+    /// The `kdpipe` executable, as the compute nodes see it.
+    pub exe: PathBuf,
+    /// The artifact store, on a file system shared with the nodes.
+    pub store: PathBuf,
+    /// The Slurm commands, for a cluster whose tools are not on `PATH`.
+    pub commands: SlurmCommands,
+}
+
+impl SlurmConfig {
+    /// A configuration with the cluster's defaults for everything but the
+    /// executable and the store.
+    pub fn new(exe: impl Into<PathBuf>, store: impl Into<PathBuf>) -> SlurmConfig {
+        SlurmConfig {
+            partition: None,
+            account: None,
+            time: None,
+            gres: None,
+            extra_args: Vec::new(),
+            exe: exe.into(),
+            store: store.into(),
+            commands: SlurmCommands::default(),
+        }
+    }
+}
+
+/// The Slurm client programs the executor runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlurmCommands {
+    pub sbatch: PathBuf,
+    pub squeue: PathBuf,
+    pub scontrol: PathBuf,
+    pub scancel: PathBuf,
+}
+
+impl Default for SlurmCommands {
+    fn default() -> Self {
+        SlurmCommands {
+            sbatch: "sbatch".into(),
+            squeue: "squeue".into(),
+            scontrol: "scontrol".into(),
+            scancel: "scancel".into(),
+        }
+    }
+}
+
+/// Whether a Slurm controller answers on this machine (`sinfo` succeeds
+/// and lists at least one node). Used by tests to skip.
+pub fn slurm_available() -> bool {
+    Command::new("sinfo")
+        .args(["-h", "-o", "%n"])
+        .output()
+        .map(|o| o.status.success() && !o.stdout.is_empty())
+        .unwrap_or(false)
+}
+
+/// A submitted job the head has not yet seen finish.
+#[derive(Debug)]
+struct Tracked {
+    name: String,
+    fingerprint: Fingerprint,
+    log: PathBuf,
+    /// Bytes of the log already scanned for progress lines.
+    log_offset: u64,
+}
+
+/// Runs each stage as one Slurm batch job.
+#[derive(Debug)]
+pub struct SlurmExecutor {
+    config: SlurmConfig,
+    jobs: BTreeMap<JobId, Tracked>,
+    job_script: Option<PathBuf>,
+    /// Current wait between two `squeue` calls, and when the next is due.
+    interval: Duration,
+    next_query: Instant,
+    query_failures: u32,
+}
+
+impl SlurmExecutor {
+    pub fn new(config: SlurmConfig) -> SlurmExecutor {
+        SlurmExecutor {
+            config,
+            jobs: BTreeMap::new(),
+            job_script: None,
+            interval: POLL_MIN,
+            next_query: Instant::now(),
+            query_failures: 0,
+        }
+    }
+
+    pub fn config(&self) -> &SlurmConfig {
+        &self.config
+    }
+
+    /// Ids of the jobs submitted and not yet reported done.
+    pub fn active_jobs(&self) -> Vec<JobId> {
+        self.jobs.keys().cloned().collect()
+    }
+
+    /// Writes `<store>/slurm/job.sh` once (atomically, by rename) and
+    /// returns its absolute path.
+    fn job_script(&mut self) -> crate::Result<PathBuf> {
+        if let Some(path) = &self.job_script {
+            return Ok(path.clone());
+        }
+        let dir = absolute(&self.config.store)?.join("slurm");
+        let path = dir.join("job.sh");
+        let current = std::fs::read_to_string(&path).ok();
+        if current.as_deref() != Some(JOB_SCRIPT) {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
+            let tmp = dir.join(format!("job.sh.{}.tmp", std::process::id()));
+            std::fs::write(&tmp, JOB_SCRIPT).map_err(|e| Error::io("write", &tmp, e))?;
+            set_executable(&tmp)?;
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename", &tmp, e))?;
+        }
+        self.job_script = Some(path.clone());
+        Ok(path)
+    }
+
+    /// The `sbatch` argument vector for one stage (without the program).
+    fn sbatch_args(
+        &self,
+        spec: &StageSpec,
+        fingerprint: &Fingerprint,
+        threads: usize,
+        log: &Path,
+        script: &Path,
+        store: &Path,
+    ) -> Vec<std::ffi::OsString> {
+        let c = &self.config;
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--parsable".into(),
+            format!("--job-name=kdpipe-{}", fingerprint.short()).into(),
+            // `--output` expands `%j` and friends; `%%` is a literal `%`.
+            os_concat("--output=", &escape_output_pattern(log)),
+            os_concat("--chdir=", store.as_os_str()),
+            format!("--cpus-per-task={}", threads.max(1)).into(),
+        ];
+        if let Some(p) = &c.partition {
+            args.push(format!("--partition={p}").into());
+        }
+        if let Some(a) = &c.account {
+            args.push(format!("--account={a}").into());
+        }
+        if let Some(t) = &c.time {
+            args.push(format!("--time={t}").into());
+        }
+        match (&c.gres, spec.resources.gpu) {
+            (Some(g), _) => args.push(format!("--gres={g}").into()),
+            (None, 0) => {}
+            (None, n) => args.push(format!("--gres=gpu:{n}").into()),
+        }
+        if spec.resources.exclusive {
+            args.push("--exclusive".into());
+        }
+        args.extend(c.extra_args.iter().map(Into::into));
+        // The job script, then its arguments: the stage's command line.
+        args.push(script.as_os_str().to_owned());
+        args.push(c.exe.as_os_str().to_owned());
+        args.extend(protocol::exec_stage_args(
+            fingerprint,
+            store,
+            threads.max(1),
+        ));
+        args
+    }
+
+    /// One `squeue` round: which tracked jobs left the queue, and how they
+    /// ended. Also reads new progress lines from the logs.
+    fn query(&mut self) -> crate::Result<Vec<JobUpdate>> {
+        let mut updates = self.read_progress();
+        let ids: Vec<&str> = self.jobs.keys().map(|j| j.0.as_str()).collect();
+        let out = run(Command::new(&self.config.commands.squeue)
+            .args(["-h", "-o", "%i|%T|%r", "-j"])
+            .arg(ids.join(",")));
+        let queued = match out {
+            Ok(o) if o.status.success() => parse_squeue(&String::from_utf8_lossy(&o.stdout)),
+            // Every listed job already purged from the controller.
+            Ok(o) if is_invalid_job_id(&o) => BTreeMap::new(),
+            Ok(o) => return self.query_failed(&format!("squeue failed: {}", stderr_text(&o))),
+            Err(e) => return self.query_failed(&format!("cannot run squeue: {e}")),
+        };
+        self.query_failures = 0;
+        let gone: Vec<JobId> = self
+            .jobs
+            .keys()
+            .filter(|id| queued.get(&id.0).is_none_or(|s| s.state.is_final()))
+            .cloned()
+            .collect();
+        for id in gone {
+            let Some(outcome) = self.final_outcome(&id)? else {
+                continue;
+            };
+            // A last look at the log for progress written just before exit.
+            updates.extend(self.read_progress_of(&id));
+            self.jobs.remove(&id);
+            updates.push(JobUpdate::Done { job: id, outcome });
+        }
+        Ok(updates)
+    }
+
+    fn query_failed(&mut self, message: &str) -> crate::Result<Vec<JobUpdate>> {
+        self.query_failures += 1;
+        if self.query_failures >= MAX_QUERY_FAILURES {
+            return Err(Error::Other(format!(
+                "{message} ({} times in a row)",
+                self.query_failures
+            )));
+        }
+        tracing::warn!("{message}; will retry");
+        Ok(Vec::new())
+    }
+
+    /// How a job that left the queue ended, from `scontrol show job`.
+    /// `None` when Slurm still reports it active (it raced with `squeue`).
+    fn final_outcome(&self, id: &JobId) -> crate::Result<Option<JobOutcome>> {
+        let Some(job) = self.jobs.get(id) else {
+            return Ok(None);
+        };
+        let out = run(Command::new(&self.config.commands.scontrol)
+            .args(["show", "job", "-o"])
+            .arg(&id.0))
+        .map_err(|e| Error::Other(format!("cannot run scontrol: {e}")))?;
+        if !out.status.success() {
+            if is_invalid_job_id(&out) {
+                return Ok(Some(self.vanished_outcome(id, job)));
+            }
+            return Err(Error::Other(format!(
+                "scontrol show job {} failed: {}",
+                id.0,
+                stderr_text(&out)
+            )));
+        }
+        let info = parse_scontrol(&String::from_utf8_lossy(&out.stdout)).ok_or_else(|| {
+            Error::Other(format!(
+                "cannot read the state of slurm job {} from scontrol's output",
+                id.0
+            ))
+        })?;
+        if !info.state.is_final() {
+            return Ok(None);
+        }
+        Ok(Some(outcome_of(&id.0, &info, &job.log)))
+    }
+
+    /// A job Slurm no longer knows (purged after `MinJobAge`): the store says
+    /// whether it published.
+    fn vanished_outcome(&self, id: &JobId, job: &Tracked) -> JobOutcome {
+        if Store::at(&self.config.store).is_published(&job.fingerprint) {
+            JobOutcome::Published
+        } else {
+            JobOutcome::Failed {
+                reason: format!(
+                    "slurm job {} of stage `{}` is no longer known to slurm and published nothing",
+                    id.0, job.name
+                ),
+                log: job.log.clone(),
+            }
+        }
+    }
+
+    /// New `@kdpipe {json}` lines in the logs of every tracked job.
+    fn read_progress(&mut self) -> Vec<JobUpdate> {
+        let ids: Vec<JobId> = self.jobs.keys().cloned().collect();
+        ids.iter()
+            .flat_map(|id| self.read_progress_of(id))
+            .collect()
+    }
+
+    fn read_progress_of(&mut self, id: &JobId) -> Vec<JobUpdate> {
+        let Some(job) = self.jobs.get_mut(id) else {
+            return Vec::new();
+        };
+        let Ok(mut file) = std::fs::File::open(&job.log) else {
+            return Vec::new(); // not started yet
+        };
+        let mut text = Vec::new();
+        if file.seek(SeekFrom::Start(job.log_offset)).is_err()
+            || file.read_to_end(&mut text).is_err()
+        {
+            return Vec::new();
+        }
+        // Only whole lines; a partial last line is read next time.
+        let Some(end) = text.iter().rposition(|&b| b == b'\n') else {
+            return Vec::new();
+        };
+        job.log_offset += end as u64 + 1;
+        String::from_utf8_lossy(&text[..end])
+            .lines()
+            .filter_map(parse_progress_line)
+            .map(|progress| JobUpdate::Progress {
+                job: id.clone(),
+                progress,
+            })
+            .collect()
+    }
+}
+
+impl Executor for SlurmExecutor {
+    fn name(&self) -> &'static str {
+        "slurm"
+    }
+
+    fn launch(
+        &mut self,
+        spec: &StageSpec,
+        fingerprint: &Fingerprint,
+        threads: usize,
+        log: &Path,
+    ) -> crate::Result<JobId> {
+        let script = self.job_script()?;
+        let store = absolute(&self.config.store)?;
+        let log = absolute(log)?;
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+        }
+        let args = self.sbatch_args(spec, fingerprint, threads, &log, &script, &store);
+        let launch_error = |reason: String| Error::Launch {
+            name: spec.name.clone(),
+            reason,
+        };
+        let mut tries = 0;
+        let out = loop {
+            let out = run(Command::new(&self.config.commands.sbatch).args(&args)).map_err(|e| {
+                launch_error(format!(
+                    "cannot run `{}`: {e}",
+                    self.config.commands.sbatch.display()
+                ))
+            })?;
+            tries += 1;
+            if out.status.success() || tries >= SBATCH_TRIES || !is_transient(&out) {
+                break out;
+            }
+            let wait = Duration::from_secs(1 << (tries - 1));
+            tracing::warn!(
+                "sbatch for stage `{}` failed ({}); retrying in {wait:?}",
+                spec.name,
+                stderr_text(&out)
+            );
+            std::thread::sleep(wait);
+        };
+        if !out.status.success() {
+            return Err(launch_error(format!(
+                "sbatch failed ({}): {}",
+                out.status,
+                stderr_text(&out)
+            )));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let id = parse_sbatch(&stdout).ok_or_else(|| {
+            launch_error(format!("sbatch printed no job id: {:?}", stdout.trim_end()))
+        })?;
+        let job = JobId(id);
+        self.jobs.insert(
+            job.clone(),
+            Tracked {
+                name: spec.name.clone(),
+                fingerprint: fingerprint.clone(),
+                log,
+                log_offset: 0,
+            },
+        );
+        self.interval = POLL_MIN;
+        self.next_query = Instant::now() + POLL_MIN;
+        Ok(job)
+    }
+
+    fn poll(&mut self, timeout: Duration) -> crate::Result<Vec<JobUpdate>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.jobs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let now = Instant::now();
+            if now >= self.next_query {
+                let updates = self.query()?;
+                let finished = updates.iter().any(|u| matches!(u, JobUpdate::Done { .. }));
+                // Back off while nothing finishes; look again soon after a
+                // job ended, since its dependents are about to be launched.
+                self.interval = if finished {
+                    POLL_MIN
+                } else {
+                    self.interval.mul_f64(POLL_GROWTH).min(POLL_MAX)
+                };
+                self.next_query = Instant::now() + self.interval;
+                if !updates.is_empty() {
+                    return Ok(updates);
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
+            }
+            std::thread::sleep(self.next_query.min(deadline) - now);
+        }
+    }
+
+    fn cancel_all(&mut self) {
+        if self.jobs.is_empty() {
+            return;
+        }
+        let ids: Vec<&str> = self.jobs.keys().map(|j| j.0.as_str()).collect();
+        match run(Command::new(&self.config.commands.scancel).args(&ids)) {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => tracing::warn!("scancel {} failed: {}", ids.join(" "), stderr_text(&o)),
+            Err(e) => tracing::warn!("cannot run scancel: {e}"),
+        }
+        // The jobs stay tracked: a later poll reports them cancelled.
+        self.next_query = Instant::now();
+    }
+}
+
+/// `path` with `%` doubled: sbatch's `--output` reads `%j`, `%x`, ... as
+/// patterns and `%%` as one `%`.
+fn escape_output_pattern(path: &Path) -> std::ffi::OsString {
+    let text = path.as_os_str().to_string_lossy();
+    if text.contains('%') && path.to_str().is_some() {
+        text.replace('%', "%%").into()
+    } else {
+        path.as_os_str().to_owned()
+    }
+}
+
+fn os_concat(prefix: &str, value: &std::ffi::OsStr) -> std::ffi::OsString {
+    let mut s = std::ffi::OsString::from(prefix);
+    s.push(value);
+    s
+}
+
+fn absolute(path: &Path) -> crate::Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io("resolve path", path, e))
+}
+
+fn set_executable(path: &Path) -> crate::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| Error::io("set permissions of", path, e))
+}
+
+fn run(command: &mut Command) -> std::io::Result<Output> {
+    command.stdin(std::process::Stdio::null()).output()
+}
+
+fn stderr_text(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    if text.is_empty() {
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    } else {
+        text
+    }
+}
+
+/// Errors after which the same `sbatch` may succeed and that say the job was
+/// not queued: the controller is at its job limit for now, or unreachable.
+/// Not "Socket timed out": the controller may have queued the job anyway,
+/// and a retry would submit it twice (harmless for the store, thanks to the
+/// stage lock, but the first job would not be tracked or cancelled).
+fn is_transient(out: &Output) -> bool {
+    let text = String::from_utf8_lossy(&out.stderr);
+    [
+        "Resource temporarily unavailable",
+        "temporarily unable to accept job",
+        "Unable to contact slurm controller",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
+/// `squeue`/`scontrol` say this for a job id the controller no longer has.
+fn is_invalid_job_id(out: &Output) -> bool {
+    String::from_utf8_lossy(&out.stderr).contains("Invalid job id")
+}
+
+#[cfg(test)]
+mod tests;

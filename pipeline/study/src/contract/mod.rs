@@ -1,0 +1,8 @@
+//! The study contract: what the study crate, the ML stages and the tables
+//! agree on. Stage kinds with their code versions ([`kind`]), stage names
+//! and upstream roles ([`names`]).
+
+pub mod kind;
+pub mod names;
+
+pub use kind::Kind;
