@@ -13,18 +13,18 @@ use crate::fingerprint::{Fingerprint, FingerprintInputs, STORE_SCHEMA_VERSION};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageSpec {
     /// Human-readable, stable identity of the stage within an experiment, e.g.
-    /// `student/brain-mri/s0/d2-T4-a0.5`. Not hashed: `why` uses it to find the
-    /// previous version of "the same" stage.
+    /// `toy/square/s0/x3`. Not hashed: `why` uses it to find the previous
+    /// version of "the same" stage.
     pub name: String,
-    /// Stage kind, e.g. `prepare`, `teacher`, `student`, `evaluate`, `explain`,
-    /// `timing`, or `toy.square` for the engine's own test stages.
+    /// Stage kind, e.g. `toy.square`: opaque to the engine, which only hashes
+    /// it; the study that made the spec knows what it means.
     pub kind: String,
     /// The kind's code version: bumped by hand when the kind's logic changes.
     pub code_version: u32,
     /// Resolved parameters (every default filled in). A `BTreeMap` so that
     /// the canonical encoding does not depend on TOML key order.
     pub params: BTreeMap<String, serde_json::Value>,
-    /// Upstream artifacts by role (`data`, `teacher`, `model`, ...).
+    /// Upstream artifacts by role (e.g. `data`, `model`): opaque names.
     pub upstream: BTreeMap<String, Fingerprint>,
     /// External input files: key (e.g. `data/yes/Y1.jpg`) → SHA-256 hex of the
     /// file's content. Paths on disk are not hashed, only content.
