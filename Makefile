@@ -52,7 +52,7 @@ reproduce: build data
 bench: build data
 	scripts/bench.sh
 
-lint:
+lint: venv
 	cargo fmt --all -- --check
 	cargo clippy --release --locked --workspace --all-targets -- -D warnings
 

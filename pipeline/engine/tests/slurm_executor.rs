@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use engine::scheduler::slurm::{slurm_available, SlurmConfig, SlurmExecutor};
+use engine::scheduler::slurm::{SlurmConfig, SlurmExecutor};
 use engine::scheduler::{Executor, JobId, JobOutcome, JobUpdate};
 use engine::{Fingerprint, StageSpec};
 
@@ -37,6 +37,16 @@ case $mode in
     sleep) sleep 120; publish; exit 0 ;;
 esac
 "#;
+
+/// Whether a Slurm controller answers on this machine (`sinfo` succeeds
+/// and lists at least one node).
+fn slurm_available() -> bool {
+    Command::new("sinfo")
+        .args(["-h", "-o", "%n"])
+        .output()
+        .map(|o| o.status.success() && !o.stdout.is_empty())
+        .unwrap_or(false)
+}
 
 fn slurm_or_skip(test: &str) -> bool {
     if slurm_available() {

@@ -118,16 +118,6 @@ impl Default for SlurmCommands {
     }
 }
 
-/// Whether a Slurm controller answers on this machine (`sinfo` succeeds
-/// and lists at least one node). Used by tests to skip.
-pub fn slurm_available() -> bool {
-    Command::new("sinfo")
-        .args(["-h", "-o", "%n"])
-        .output()
-        .map(|o| o.status.success() && !o.stdout.is_empty())
-        .unwrap_or(false)
-}
-
 /// A submitted job the head has not yet seen finish.
 #[derive(Debug)]
 struct Tracked {
