@@ -62,7 +62,7 @@ pub struct RunArgs {
     /// Experiment file (TOML).
     pub experiment: PathBuf,
     /// CPU slots: stages run in parallel, one libtorch thread per slot.
-    #[arg(short, long, value_name = "N")]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one_job)]
     pub jobs: Option<usize>,
     /// Keep running everything not downstream of a failed stage.
     #[arg(long)]
@@ -94,6 +94,15 @@ pub struct RunArgs {
     /// Plain line-per-event output instead of progress bars.
     #[arg(long)]
     pub plain: bool,
+}
+
+/// `--jobs 0` would run nothing; say so rather than quietly use 1.
+fn at_least_one_job(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("--jobs must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("`{s}` is not a number of jobs: {e}")),
+    }
 }
 
 #[derive(Debug, Args)]

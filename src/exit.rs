@@ -34,9 +34,29 @@ impl Failure {
     }
 }
 
+/// The error and its causes as `outer: inner: ...`, each said once. Most
+/// library errors end their message with `: {source}` *and* expose that
+/// source, so anyhow's `{:#}` would print the innermost cause twice
+/// ("No such file or directory (os error 2): No such file or directory
+/// (os error 2)"); a cause whose text is already shown is left out.
+pub fn render(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#}", self.error)
+        f.write_str(&render(&self.error))
     }
 }
 
@@ -48,3 +68,36 @@ impl From<anyhow::Error> for Failure {
 }
 
 pub type CmdResult = Result<u8, Failure>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("failed to read `x.toml`: {source}")]
+    struct ReadError {
+        #[source]
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let io_text = io.to_string();
+        let err = anyhow::Error::new(ReadError { source: io }).context("failed to load");
+        let text = render(&err);
+        assert_eq!(
+            text,
+            format!("failed to load: failed to read `x.toml`: {io_text}")
+        );
+        assert_eq!(text.matches(&io_text).count(), 1, "{text}");
+    }
+
+    #[test]
+    fn causes_not_in_the_message_are_kept() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let io_text = io.to_string();
+        let err = anyhow::Error::new(io).context("failed to open the store");
+        assert_eq!(render(&err), format!("failed to open the store: {io_text}"));
+    }
+}

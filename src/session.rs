@@ -33,8 +33,25 @@ pub fn store_root(global: &GlobalArgs) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("artifacts"))
 }
 
+/// Opens (creating if needed) the store. A store path that is, or lies
+/// under, something other than a directory is bad input (exit 2).
 pub fn open_store(global: &GlobalArgs) -> Result<Store, Failure> {
     let root = store_root(global);
+    if let Some(file) = root
+        .ancestors()
+        .find(|a| a.exists())
+        .filter(|a| !a.is_dir())
+    {
+        return Err(Failure::bad_input(if file == root {
+            anyhow::anyhow!("the artifact store {} is not a directory", root.display())
+        } else {
+            anyhow::anyhow!(
+                "cannot create the artifact store {}: {} is not a directory",
+                root.display(),
+                file.display()
+            )
+        }));
+    }
     Store::open(&root)
         .with_context(|| format!("failed to open the artifact store at {}", root.display()))
         .map_err(Failure::from)

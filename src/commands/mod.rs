@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::exit::{self, Failure};
+use crate::exit;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -43,9 +43,9 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(Failure { code, error }) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(code)
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.code)
         }
     }
 }
@@ -61,6 +61,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }

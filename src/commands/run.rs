@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use engine::events::{new_run_id, EventSink, JsonlLog};
 use engine::plan::{plan, Plan};
-use engine::scheduler::local::LocalExecutor;
+use engine::scheduler::local::{KillSwitch, LocalExecutor};
 use engine::scheduler::slurm::{SlurmConfig, SlurmExecutor};
 use engine::scheduler::Executor;
 use engine::scheduler::{run as run_plan, RunOptions};
@@ -33,15 +33,17 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
         Some(k) => k == ExecutorKind::Slurm,
         None => cfg.kind == ExpExecutor::Slurm,
     };
-    let mut executor: Box<dyn Executor> = if use_slurm {
+    let (mut executor, kill_switch): (Box<dyn Executor>, Option<KillSwitch>) = if use_slurm {
         let mut sc = SlurmConfig::new(exe, store_root);
         sc.partition = args.partition.clone().or_else(|| cfg.partition.clone());
         sc.account = args.account.clone().or_else(|| cfg.account.clone());
         sc.time = args.time.clone().or_else(|| cfg.time.clone());
         sc.gres = args.gres.clone().or_else(|| cfg.gres.clone());
-        Box::new(SlurmExecutor::new(sc))
+        (Box::new(SlurmExecutor::new(sc)), None)
     } else {
-        Box::new(LocalExecutor::new(exe, store_root, Vec::new()))
+        let local = LocalExecutor::new(exe, store_root, Vec::new());
+        let kill_switch = local.kill_switch();
+        (Box::new(local), Some(kill_switch))
     };
 
     let run_id = new_run_id();
@@ -51,31 +53,51 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
         .join("runs")
         .join(format!("{run_id}.jsonl"));
     let mut sink = EventSink::new(run_id.clone());
-    sink.subscribe(Box::new(
-        JsonlLog::create(&log_path).map_err(anyhow::Error::from)?,
-    ));
+    let log = match JsonlLog::create(&log_path) {
+        Ok(log) => Some(log),
+        // A fully cached run writes nothing else, so it works on a store it
+        // may only read (a shared, read-only copy of the results).
+        Err(e) if plan.to_run() == 0 => {
+            tracing::warn!("{e}; every stage is cached, so the run goes on without a run log");
+            None
+        }
+        Err(e) => return Err(anyhow::Error::from(e).into()),
+    };
+    let log_path = log.is_some().then_some(log_path);
+    if let Some(log) = log {
+        sink.subscribe(Box::new(log));
+    }
     sink.subscribe(Box::new(Display::new(args.plain)));
 
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = cancel.clone();
-        // A second Ctrl-C falls through to the default handler (kill).
+        // The first Ctrl-C cancels: the scheduler kills the running stages
+        // and returns. A second one (the scheduler may be stuck) kills them
+        // here and exits at once.
         let _ = ctrlc::set_handler(move || {
             if cancel.swap(true, Ordering::SeqCst) {
+                // Kill before printing: stderr may block.
+                match kill_switch.as_ref().map(KillSwitch::kill_all) {
+                    Some(n) => eprintln!("interrupted again: killed {n} running stage(s)"),
+                    None => eprintln!("interrupted again: submitted Slurm jobs may still run"),
+                }
                 std::process::exit(exit::INTERRUPTED as i32);
             }
         });
     }
     let opts = RunOptions {
         experiment: study.experiment.name.clone(),
-        jobs: args.jobs.unwrap_or_else(default_jobs).max(1),
+        jobs: args.jobs.unwrap_or_else(default_jobs),
         gpus: session::gpu_slots(),
         keep_going: args.keep_going,
         cancel: cancel.clone(),
     };
     let summary = run_plan(&plan, &study.store, executor.as_mut(), &opts, &mut sink)
         .map_err(|e| Failure::stage_failed(anyhow::Error::from(e)))?;
-    eprintln!("run log: {}", log_path.display());
+    if let Some(log_path) = &log_path {
+        eprintln!("run log: {}", log_path.display());
+    }
     if summary.cancelled || cancel.load(Ordering::SeqCst) {
         return Ok(exit::INTERRUPTED);
     }

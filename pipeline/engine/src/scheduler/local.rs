@@ -1,7 +1,9 @@
 //! The local executor: each stage runs as a child process
 //! `<kdpipe> exec-stage <fp> --store <root> --threads N`. Its stdout is read
 //! by a thread (progress lines become [`JobUpdate::Progress`]); stdout and
-//! stderr both go to the stage's log file.
+//! stderr both go to the stage's log file. Children get SIGKILL when the
+//! head dies ([`super::parent_death`]); a [`KillSwitch`] kills them from
+//! another thread (a second Ctrl-C).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -13,6 +15,7 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::parent_death::die_with_parent;
 use super::{Executor, JobId, JobOutcome, JobUpdate};
 use crate::error::{Error, IoContext, Result};
 use crate::exec::Progress;
@@ -28,7 +31,40 @@ pub struct LocalExecutor {
     extra_args: Vec<OsString>,
     tx: Sender<JobUpdate>,
     rx: Receiver<JobUpdate>,
-    children: HashMap<JobId, Arc<Mutex<Child>>>,
+    children: KillSwitch,
+}
+
+type Children = HashMap<JobId, Arc<Mutex<Child>>>;
+
+/// Kills the running stages of one [`LocalExecutor`]; cloneable and usable
+/// from any thread (a signal handler thread while the scheduler is busy).
+#[derive(Clone, Default)]
+pub struct KillSwitch(Arc<Mutex<Children>>);
+
+impl KillSwitch {
+    /// Sends SIGKILL to every stage process not yet reaped; returns how
+    /// many. A reaped child is never signalled, so a reused pid is safe.
+    pub fn kill_all(&self) -> usize {
+        let children = self.lock();
+        let mut killed = 0;
+        for child in children.values() {
+            let mut c = child
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Ok(None) = c.try_wait() {
+                if c.kill().is_ok() {
+                    killed += 1;
+                }
+            }
+        }
+        killed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Children> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl LocalExecutor {
@@ -42,8 +78,13 @@ impl LocalExecutor {
             extra_args,
             tx,
             rx,
-            children: HashMap::new(),
+            children: KillSwitch::default(),
         }
+    }
+
+    /// A handle that kills this executor's running stages from elsewhere.
+    pub fn kill_switch(&self) -> KillSwitch {
+        self.children.clone()
     }
 }
 
@@ -65,7 +106,9 @@ impl Executor for LocalExecutor {
             .open(log)
             .ctx("create log file", log)?;
         let stderr = log_file.try_clone().ctx("open log file", log)?;
-        let mut child = Command::new(&self.exe)
+        let mut cmd = Command::new(&self.exe);
+        die_with_parent(&mut cmd);
+        let mut child = cmd
             .args(protocol::exec_stage_args(
                 fingerprint,
                 &self.store_root,
@@ -84,7 +127,7 @@ impl Executor for LocalExecutor {
         let job = JobId(child.id().to_string());
         let stdout = child.stdout.take();
         let child = Arc::new(Mutex::new(child));
-        self.children.insert(job.clone(), Arc::clone(&child));
+        self.children.lock().insert(job.clone(), Arc::clone(&child));
         let tx = self.tx.clone();
         let log = log.to_path_buf();
         let job2 = job.clone();
@@ -95,7 +138,7 @@ impl Executor for LocalExecutor {
     fn poll(&mut self, timeout: Duration) -> Result<Vec<JobUpdate>> {
         let mut out = Vec::new();
         let deadline = Instant::now() + timeout;
-        if self.children.is_empty() {
+        if self.children.lock().is_empty() {
             return Ok(out);
         }
         match self
@@ -107,22 +150,17 @@ impl Executor for LocalExecutor {
             Err(RecvTimeoutError::Disconnected) => return Ok(out),
         }
         out.extend(self.rx.try_iter());
+        let mut children = self.children.lock();
         for u in &out {
             if let JobUpdate::Done { job, .. } = u {
-                self.children.remove(job);
+                children.remove(job);
             }
         }
         Ok(out)
     }
 
     fn cancel_all(&mut self) {
-        for child in self.children.values() {
-            if let Ok(mut c) = child.lock() {
-                if let Ok(None) = c.try_wait() {
-                    let _ = c.kill();
-                }
-            }
-        }
+        self.children.kill_all();
     }
 }
 

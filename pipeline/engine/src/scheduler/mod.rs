@@ -62,7 +62,8 @@ pub trait Executor {
 }
 
 pub mod local;
+mod parent_death;
 mod run;
 
-pub use local::LocalExecutor;
+pub use local::{KillSwitch, LocalExecutor};
 pub use run::{run, RunOptions, RunSummary, StageFailed};
