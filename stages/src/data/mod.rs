@@ -20,7 +20,7 @@ use std::path::Path;
 use engine::exec::{StageContext, StageReport};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use study::experiment::params::DatasetParams;
+use study::kd::params::DatasetParams;
 use tch::Tensor;
 
 pub use prepared::{PreparedData, Split};

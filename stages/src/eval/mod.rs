@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use engine::exec::{StageContext, StageFailure, StageReport};
 use serde_json::json;
-use study::experiment::params::EvalParams;
+use study::kd::params::EvalParams;
 use tch::{Device, Kind, Tensor};
 
 use crate::data::PreparedData;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use engine::exec::{Progress, StageContext, StageFailure, StageReport};
 use serde_json::json;
-use study::experiment::params::{ExplainMethod, ExplainParams, TimingParams};
+use study::kd::params::{ExplainMethod, ExplainParams, TimingParams};
 use tch::{Device, Kind, Tensor};
 
 use super::agreement::agreement;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use engine::exec::Progress;
 use serde::Serialize;
-use study::experiment::params::{ExplainMethod, TimingParams};
+use study::kd::params::{ExplainMethod, TimingParams};
 use tch::{Device, Tensor};
 
 use super::error::ExplainError;

@@ -24,9 +24,7 @@ use std::path::Path;
 
 use engine::exec::{StageContext, StageFailure, StageReport};
 use serde_json::json;
-use study::experiment::params::{
-    DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams,
-};
+use study::kd::params::{DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams};
 use tch::{nn, Tensor};
 
 use crate::data::PreparedData;

@@ -1,11 +1,11 @@
-//! Tiny Rust-function stages that exercise the engine without tch:
+//! The toy stages: tiny Rust functions that exercise the engine without tch.
 //!
 //! - `toy.gen`    params {seed, n, sleep_ms}: writes `values.json` (n numbers).
 //! - `toy.square` params {x, sleep_ms, slow_write_ms, fail}, upstream {gen}:
 //!   writes `result.json` {x, square, value = x² + values[|x| mod n]}, and with
 //!   `slow_write_ms` > 0 also `slow.bin` in 10 chunks with a sleep between
 //!   them (so a test can SIGKILL it mid-write).
-//! - `toy.sum`    params {sleep_ms}, upstream {sq_<x>...}: writes `sum.json`
+//! - `toy.sum`    params {sleep_ms}, upstream `{sq_<x>...}`: writes `sum.json`
 //!   {sum of the squares' values, count}.
 
 use std::io::Write;

@@ -1,17 +1,18 @@
-//! The toy experiment (`kind = "toy"`): small Rust stages that exercise the
-//! engine without tch. Per seed `s`: `toy/gen/s<s>` (toy.gen {seed, n,
-//! sleep_ms}), one `toy/square/s<s>/x<v>` per value (toy.square {x,
-//! sleep_ms, slow_write_ms, fail}, upstream {gen}) and `toy/sum/s<s>`
-//! (toy.sum {sleep_ms}, upstream {sq_<v>} for every value).
+//! Expansion of the toy study (`kind = "toy"`). Per seed `s`:
+//! `toy/gen/s<s>` (toy.gen {seed, n, sleep_ms}), one `toy/square/s<s>/x<v>`
+//! per value (toy.square {x, sleep_ms, slow_write_ms, fail}, upstream
+//! {gen}) and `toy/sum/s<s>` (toy.sum {sleep_ms}, upstream `{sq_<v>}` for
+//! every value).
 
 use serde_json::json;
 
-use super::error::ExperimentError;
-use super::expand::{spec, to_params, ExpandContext, Specs};
-use super::resolved::{Experiment, ToyStudy};
+use super::resolved::ToyStudy;
 use crate::contract::{names, Kind};
+use crate::experiment::{ExpandContext, Experiment, ExperimentError};
+use crate::specs::{spec, to_params, Specs};
 use engine::spec::StageSpec;
 
+/// Expands the toy study `toy` of `exp`.
 pub(crate) fn expand_toy(
     exp: &Experiment,
     toy: &ToyStudy,

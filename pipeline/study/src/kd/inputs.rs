@@ -1,5 +1,6 @@
-//! The external input files of a `prepare` stage: which files of a dataset
-//! are hashed into its fingerprint, under which keys.
+//! The external input files of a KD stage: which files of a dataset are
+//! hashed into its `prepare` stage's fingerprint, under which keys, and the
+//! absolute input roots a stage process finds them under.
 
 use std::path::{Path, PathBuf};
 
@@ -130,4 +131,10 @@ fn walk_images(root: &Path, dir: &Path, keys: &mut Vec<String>) -> Result<(), (P
         }
     }
     Ok(())
+}
+
+/// `path` made absolute (as it is, if that fails): a stage process (or a
+/// Slurm job) may run in another folder.
+pub(crate) fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
 }

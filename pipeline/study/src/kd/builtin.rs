@@ -1,6 +1,6 @@
 //! Built-in datasets: `source = "builtin:<name>"` resolves to an ImageFolder
 //! under the CLI's builtin root. Fetching one is the CLI's job; expansion
-//! only reports [`super::ExperimentError::BuiltinMissing`].
+//! only reports [`crate::experiment::ExperimentError::BuiltinMissing`].
 
 use std::path::{Path, PathBuf};
 
