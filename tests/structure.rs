@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crates: (name, src dir relative to the workspace root, root file).
-const CRATES: [(&str, &str, &str); 4] = [
+const CRATES: [(&str, &str, &str); 5] = [
     ("engine", "pipeline/engine/src", "lib.rs"),
+    ("stats", "pipeline/stats/src", "lib.rs"),
     ("study", "pipeline/study/src", "lib.rs"),
     ("stages", "stages/src", "lib.rs"),
     ("kdpipe", "src", "main.rs"),
