@@ -18,6 +18,7 @@
 pub mod augment;
 pub mod distill;
 pub mod fit;
+pub mod losses;
 pub mod schedule;
 
 use std::path::Path;
