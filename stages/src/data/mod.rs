@@ -7,9 +7,15 @@
 //! i64 labels per split) + `dataset.json`. Normalisation statistics are
 //! computed on the training split only and applied at load time
 //! ([`PreparedData::load`]), so training never decodes an image again.
+//!
+//! Not yet wired into `prepare`: [`near_dup`] groups near-duplicates (same
+//! scan re-encoded or resized) and [`split::group_stratified_split`] keeps
+//! each group inside one split.
 
 mod arrays;
 mod decode;
+mod grouping_error;
+mod near_dup;
 mod prepared;
 mod sources;
 mod split;
@@ -23,6 +29,11 @@ use serde::{Deserialize, Serialize};
 use study::kd::params::DatasetParams;
 use tch::Tensor;
 
+pub use grouping_error::GroupingError;
+pub use near_dup::{
+    HashKind, NearDupCfg, NearDupCounts, NearDupReport, OnLabelConflict, DEFAULT_CANONICAL_SIZE,
+    DEFAULT_MAX_HAMMING, DEFAULT_MIN_PEARSON,
+};
 pub use prepared::{PreparedData, Split};
 pub use sources::{list_input_files, InputFile};
 
