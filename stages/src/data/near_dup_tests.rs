@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GrayImage, ImageEncoder, ImageFormat};
-use pipeline::experiment::params::{DatasetFormat, DatasetParams};
+use study::kd::params::{DatasetFormat, DatasetParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
