@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GrayImage, ImageEncoder, ImageFormat};
-use study::kd::params::{DatasetFormat, DatasetParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use study::kd::params::{DatasetFormat, DatasetParams};
 
 use super::*;
 use crate::data::sources::{self, Given};
