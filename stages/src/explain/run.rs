@@ -1,16 +1,20 @@
-//! The `explain` and `timing` stage functions: load the model and data of
-//! the upstream artifacts, run the explainers on the seeded image sample and
-//! write the artifact files (see DESIGN.md, "Artifact file contract").
+//! The `explain` stage: runs the explainers of one model on the seeded test
+//! sample and writes `explain.json` (faithfulness, agreement with the
+//! teacher), `gradcam.safetensors` (the maps a student's explain stage
+//! compares with) and `overlays/`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use engine::exec::{Progress, StageContext, StageFailure, StageReport};
 use serde_json::json;
-use study::kd::params::{ExplainMethod, ExplainParams, TimingParams};
+use study::contract::artifacts::explain::{self, Explain, Methods, PerImage};
+use study::contract::artifacts::ArtifactFile;
+use study::contract::names::{ROLE_MODEL, ROLE_TEACHER_EXPLAIN};
+use study::kd::params::{ExplainMethod, ExplainParams};
 use tch::{Device, Kind, Tensor};
 
-use super::agreement::agreement;
+use super::agreement::{agreement, Agreement};
 use super::error::ExplainError;
 use super::expected_gradients::expected_gradients;
 use super::faithfulness::{deletion_insertion, Curves};
@@ -19,57 +23,14 @@ use super::gradcam::gradcam;
 use super::maps::{to_vec_f32, to_vec_i64};
 use super::overlay::{heat_overlay, input_image, panel_scale, save_png, strip, HEAT_ALPHA};
 use super::sample::{background_sample, image_rng, test_sample};
-use super::timing::time_methods;
-use crate::data::PreparedData;
-use crate::device::{device_name, resolve_device, set_threads};
+use super::shared::{method_name, params_json, write_artifact, Inputs};
+use crate::device::{device_name, resolve_device};
 use crate::models::{load_model, Classifier};
 
 /// Images per Grad-CAM batch.
 const GRADCAM_BATCH: usize = 16;
 /// Upstream role whose `gradcam.safetensors` holds the teacher's maps.
-pub const TEACHER_EXPLAIN: &str = "teacher_explain";
-
-/// What the explain and timing stages read from their `data` upstream.
-pub(crate) struct Inputs {
-    /// Normalised images on the CPU: [N, C, H, W]; labels [N].
-    pub(crate) test_x: Tensor,
-    pub(crate) test_y: Tensor,
-    pub(crate) train_x: Tensor,
-    /// Per-channel normalisation of [0, 1] pixel values.
-    pub(crate) mean: Vec<f64>,
-    pub(crate) std: Vec<f64>,
-}
-
-impl Inputs {
-    pub(crate) fn test_len(&self) -> usize {
-        self.test_x.size().first().copied().unwrap_or(0) as usize
-    }
-
-    pub(crate) fn train_len(&self) -> usize {
-        self.train_x.size().first().copied().unwrap_or(0) as usize
-    }
-
-    pub(crate) fn test_images(&self, indices: &[i64]) -> Result<Tensor, ExplainError> {
-        self.test_x
-            .f_index_select(0, &Tensor::from_slice(indices))
-            .map_err(ExplainError::torch("selecting test images"))
-    }
-
-    pub(crate) fn train_images(&self, indices: &[i64]) -> Result<Tensor, ExplainError> {
-        self.train_x
-            .f_index_select(0, &Tensor::from_slice(indices))
-            .map_err(ExplainError::torch("selecting background images"))
-    }
-}
-
-/// Serde name of a method (also the overlay file suffix).
-pub fn method_name(method: ExplainMethod) -> &'static str {
-    match method {
-        ExplainMethod::FeatureMaps => "feature_maps",
-        ExplainMethod::Gradcam => "gradcam",
-        ExplainMethod::ExpectedGradients => "expected_gradients",
-    }
-}
+pub const TEACHER_EXPLAIN: &str = ROLE_TEACHER_EXPLAIN;
 
 /// Overlay path of the image at `position` of the sample, relative to the
 /// artifact: `overlays/img<NN>_<method>.png`, zero-padded to sort.
@@ -81,28 +42,12 @@ pub fn overlay_name(position: usize, sample_len: usize, method: ExplainMethod) -
     )
 }
 
-/// Upstream role of the prepared data; every other upstream of a timing
-/// stage is a model to time, under its role as the label.
-const DATA: &str = "data";
-
-/// Loads the `data` upstream (images stay on the CPU).
-fn load_inputs(ctx: &StageContext<'_>) -> Result<Inputs, StageFailure> {
-    let data = PreparedData::load(ctx.upstream_dir(DATA)?)?;
-    Ok(Inputs {
-        test_x: data.test.x,
-        test_y: data.test.y,
-        train_x: data.train.x,
-        mean: data.mean,
-        std: data.std,
-    })
-}
-
 /// Stage kind `explain`.
 pub fn run_explain(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
     let params: ExplainParams = ctx.params()?;
     let device = resolve_device(&params.device).map_err(StageFailure::from)?;
-    let inputs = load_inputs(ctx)?;
-    let model = load_model(ctx.upstream_dir("model")?, device)?;
+    let inputs = Inputs::load(ctx)?;
+    let model = load_model(ctx.upstream_dir(ROLE_MODEL)?, device)?;
     let teacher = ctx.upstream.get(TEACHER_EXPLAIN).map(|p| p.as_path());
     let summary = explain_into(
         model.as_ref(),
@@ -119,65 +64,19 @@ pub fn run_explain(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> 
     })
 }
 
-/// Stage kind `timing`: every upstream but `data` is a model to time.
-pub fn run_timing(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
-    let params: TimingParams = ctx.params()?;
-    let device = resolve_device(&params.device).map_err(StageFailure::from)?;
-    set_threads(params.threads as usize);
-    let inputs = load_inputs(ctx)?;
-    let mut models = Vec::new();
-    for (role, dir) in ctx.upstream.iter().filter(|(role, _)| *role != DATA) {
-        models.push((role.clone(), load_model(dir, device)?));
-    }
-    let timing = time_methods(&inputs, &models, &params, device, ctx.progress)?;
-    write_json(&ctx.out_dir.join("timing.json"), &timing)?;
-    // The summary: each model's median seconds per method.
-    let mut summary = serde_json::Map::new();
-    if let Some(models) = timing["models"].as_object() {
-        for (label, m) in models {
-            for (method, stats) in m["methods"].as_object().into_iter().flatten() {
-                summary.insert(
-                    format!("{label}.{method}_median_s"),
-                    stats["median_s"].clone(),
-                );
-            }
-        }
-    }
-    Ok(StageReport {
-        device: device_name(device),
-        summary: summary.into(),
-    })
+/// Adds one image's curves to a method's per-image AUCs.
+fn push_curves(per_image: &mut PerImage, c: &Curves) {
+    per_image.deletion_auc.push(c.deletion_auc());
+    per_image.insertion_auc.push(c.insertion_auc());
 }
 
-fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), ExplainError> {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    std::fs::write(path, text + "\n").map_err(|e| ExplainError::Write {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
-}
-
-/// Per-image faithfulness of one method, and its means.
-#[derive(Default)]
-struct Faithfulness {
-    deletion: Vec<f64>,
-    insertion: Vec<f64>,
-}
-
-impl Faithfulness {
-    fn push(&mut self, c: &Curves) {
-        self.deletion.push(c.deletion_auc());
-        self.insertion.push(c.insertion_auc());
-    }
-
-    fn to_json(&self) -> serde_json::Value {
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-        json!({
-            "deletion_auc": mean(&self.deletion),
-            "insertion_auc": mean(&self.insertion),
-            "per_image": {"deletion_auc": self.deletion, "insertion_auc": self.insertion},
-        })
-    }
+/// Means of a method's per-image AUCs (deletion, insertion; 0 for none).
+fn mean_aucs(per_image: &PerImage) -> (f64, f64) {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    (
+        mean(&per_image.deletion_auc),
+        mean(&per_image.insertion_auc),
+    )
 }
 
 /// Runs every method of `params` on the seeded test sample, writes
@@ -247,8 +146,8 @@ pub(crate) fn explain_into(
     };
     let [_, _, height, width] = super::maps::image_dims(&xs, "test images")?;
     let scale = panel_scale(height.min(width) as u32);
-    let mut cam_faith = Faithfulness::default();
-    let mut eg_faith = Faithfulness::default();
+    let mut cam_faith = PerImage::default();
+    let mut eg_faith = PerImage::default();
     for (pos, &index) in indices.iter().enumerate() {
         let x = xs.get(pos as i64);
         let base = input_image(&x, &inputs.mean, &inputs.std)?;
@@ -280,7 +179,7 @@ pub(crate) fn explain_into(
                 params.deletion_steps,
                 0.0,
             )?;
-            cam_faith.push(&curves);
+            push_curves(&mut cam_faith, &curves);
         }
         if let Some((bg, _)) = &background {
             let mut rng = image_rng(params.sample_seed, index);
@@ -299,7 +198,7 @@ pub(crate) fn explain_into(
             let heat = heat_overlay(&base, &to_vec_f32(&shown)?, HEAT_ALPHA)?;
             save(ExplainMethod::ExpectedGradients, &[base.clone(), heat])?;
             let curves = deletion_insertion(model, &x, &pixel, class, params.deletion_steps, 0.0)?;
-            eg_faith.push(&curves);
+            push_curves(&mut eg_faith, &curves);
         }
         progress(Progress {
             done: pos as u64 + 1,
@@ -309,45 +208,59 @@ pub(crate) fn explain_into(
     }
 
     let layer_names = model.layer_names();
-    let mut methods = serde_json::Map::new();
+    let mut methods = Methods::default();
     if wants(ExplainMethod::FeatureMaps) {
-        methods.insert("feature_maps".into(), json!({ "layers": layer_names }));
+        methods.feature_maps = Some(explain::FeatureMaps {
+            layers: layer_names.clone(),
+        });
     }
     if wants(ExplainMethod::Gradcam) {
-        let mut v = cam_faith.to_json();
-        v["layer"] = json!(layer_names.get(layer));
-        v["layer_index"] = json!(layer);
-        methods.insert("gradcam".into(), v);
+        let (deletion_auc, insertion_auc) = mean_aucs(&cam_faith);
+        methods.gradcam = Some(explain::Gradcam {
+            deletion_auc,
+            insertion_auc,
+            layer: layer_names.get(layer).cloned(),
+            layer_index: layer,
+            per_image: cam_faith,
+        });
     }
-    if let Some((_, picks)) = &background {
-        let mut v = eg_faith.to_json();
-        v["samples"] = json!(params.eg_samples);
-        v["background"] = json!(picks);
-        methods.insert("expected_gradients".into(), v);
+    if let Some((_, picks)) = background {
+        let (deletion_auc, insertion_auc) = mean_aucs(&eg_faith);
+        methods.expected_gradients = Some(explain::ExpectedGradients {
+            background: picks,
+            deletion_auc,
+            insertion_auc,
+            per_image: eg_faith,
+            samples: params.eg_samples,
+        });
     }
     let mut summary = serde_json::Map::new();
-    for (name, v) in &methods {
-        for key in ["deletion_auc", "insertion_auc"] {
-            if let Some(x) = v.get(key) {
-                summary.insert(format!("{name}_{key}"), x.clone());
-            }
+    for method in [ExplainMethod::ExpectedGradients, ExplainMethod::Gradcam] {
+        let name = method_name(method);
+        if let Some((deletion, insertion)) = methods.faithfulness(name) {
+            summary.insert(format!("{name}_deletion_auc"), json!(deletion));
+            summary.insert(format!("{name}_insertion_auc"), json!(insertion));
         }
     }
-    let mut explain = json!({
-        "images": indices,
-        "labels": labels,
-        "predicted": classes,
-        "deletion_baseline": "dataset mean (0 after normalisation)",
-        "methods": methods,
-        "params": params,
-    });
-    if let Some(dir) = teacher {
-        let a = teacher_agreement(dir, &indices, &maps)?;
-        summary.insert("gradcam_pearson".into(), json!(a.gradcam_pearson));
-        summary.insert("gradcam_iou_top10".into(), json!(a.gradcam_iou_top10));
-        explain["agreement"] = serde_json::to_value(a).unwrap_or_default();
-    }
-    write_json(&out_dir.join("explain.json"), &explain)?;
+    let agreement = match teacher {
+        Some(dir) => {
+            let a = teacher_agreement(dir, &indices, &maps)?;
+            summary.insert("gradcam_pearson".into(), json!(a.gradcam_pearson));
+            summary.insert("gradcam_iou_top10".into(), json!(a.gradcam_iou_top10));
+            Some(a)
+        }
+        None => None,
+    };
+    let explain = Explain {
+        agreement,
+        deletion_baseline: "dataset mean (0 after normalisation)".into(),
+        images: indices,
+        labels,
+        methods,
+        params: params_json(params, Explain::FILE)?,
+        predicted: classes,
+    };
+    write_artifact(out_dir, &explain)?;
     Ok(summary.into())
 }
 
@@ -356,7 +269,7 @@ fn teacher_agreement(
     dir: &Path,
     indices: &[i64],
     maps: &Tensor,
-) -> Result<super::agreement::Agreement, ExplainError> {
+) -> Result<Agreement, ExplainError> {
     let path = dir.join("gradcam.safetensors");
     let tensors = Tensor::read_safetensors(&path).map_err(|e| ExplainError::Read {
         path: path.clone(),
@@ -403,19 +316,9 @@ fn teacher_agreement(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::explain::test_models::{inputs, Linear, TwoConv};
+    use crate::explain::test_models::{test_inputs, TwoConv};
 
-    fn data() -> Inputs {
-        Inputs {
-            test_x: inputs(&[10, 1, 6, 6], 30, Kind::Float),
-            test_y: Tensor::from_slice(&[0i64, 1, 0, 1, 0, 1, 0, 1, 0, 1]),
-            train_x: inputs(&[12, 1, 6, 6], 31, Kind::Float),
-            mean: vec![0.5],
-            std: vec![0.25],
-        }
-    }
-
-    /// `explain_into` of the TwoConv model on [`data`], on the CPU.
+    /// `explain_into` of the TwoConv model on [`test_inputs`], on the CPU.
     fn explain_two_conv(
         p: &ExplainParams,
         out: &Path,
@@ -424,7 +327,7 @@ mod tests {
         let no_progress = |_: Progress| {};
         explain_into(
             &TwoConv::new(),
-            &data(),
+            &test_inputs(),
             p,
             Device::Cpu,
             out,
@@ -539,53 +442,6 @@ mod tests {
             err.to_string()
                 .contains("do not match: teacher explained test images"),
             "{err}"
-        );
-    }
-
-    #[test]
-    fn timing_records_every_method() {
-        let inputs = data();
-        let p = TimingParams {
-            methods: vec![
-                ExplainMethod::Gradcam,
-                ExplainMethod::FeatureMaps,
-                ExplainMethod::ExpectedGradients,
-            ],
-            images: 2,
-            sample_seed: 5,
-            gradcam_layer: -1,
-            eg_samples: 4,
-            eg_background: 3,
-            warmup: 1,
-            repeats: 3,
-            threads: 1,
-            device: "cpu".into(),
-        };
-        let no_progress = |_: Progress| {};
-        let models: Vec<(String, Box<dyn Classifier>)> = vec![
-            ("teacher".into(), Box::new(TwoConv::new())),
-            ("student-d1".into(), Box::new(Linear::new(1, 6, 6))),
-        ];
-        let t = time_methods(&inputs, &models, &p, Device::Cpu, &no_progress).unwrap();
-        assert_eq!(t["device"], json!("cpu"));
-        assert_eq!(t["images"], json!(2));
-        assert_eq!(t["order"], json!("interleaved"));
-        assert_eq!(t["models"].as_object().unwrap().len(), 2, "{t}");
-        for label in ["teacher", "student-d1"] {
-            for m in ["feature_maps", "gradcam", "expected_gradients"] {
-                let s = &t["models"][label]["methods"][m];
-                assert_eq!(s["runs"], json!(6), "{label} {m}");
-                let (median, p95) = (
-                    s["median_s"].as_f64().unwrap(),
-                    s["p95_s"].as_f64().unwrap(),
-                );
-                assert!(median > 0.0 && p95 >= median, "{label} {m}: {s}");
-            }
-        }
-        let err = time_methods(&inputs, &[], &p, Device::Cpu, &no_progress).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the number of timed models must be at least 1"
         );
     }
 }

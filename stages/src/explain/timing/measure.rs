@@ -1,61 +1,25 @@
-//! The timing stage: seconds per image of each explanation method for every
-//! timed model of a data set, on a fixed sample of test images, after
-//! untimed warm-up runs, the models interleaved. The engine runs it alone on
-//! its cores (`resources.exclusive`).
+//! Measuring: every method on the fixed sample of test images for every
+//! timed model, after untimed warm-up runs, the models interleaved so a
+//! slow stretch of the machine hits them all alike.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use engine::exec::Progress;
-use serde::Serialize;
+use study::contract::artifacts::timing::{MethodTiming, TimedModel, Timing};
+use study::contract::artifacts::ArtifactFile;
 use study::kd::params::{ExplainMethod, TimingParams};
 use tch::{Device, Tensor};
 
-use super::error::ExplainError;
-use super::expected_gradients::expected_gradients;
-use super::feature_maps::feature_maps;
-use super::gradcam::gradcam;
-use super::sample::{background_sample, image_rng, test_sample};
-use super::stage::{method_name, Inputs};
+use super::stats::summarize;
 use crate::device::device_name;
+use crate::explain::error::ExplainError;
+use crate::explain::expected_gradients::expected_gradients;
+use crate::explain::feature_maps::feature_maps;
+use crate::explain::gradcam::gradcam;
+use crate::explain::sample::{background_sample, image_rng, test_sample};
+use crate::explain::shared::{method_name, params_json, Inputs};
 use crate::models::Classifier;
-
-/// Summary of a set of per-image durations.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TimingStats {
-    pub median_s: f64,
-    /// Nearest-rank 95th percentile.
-    pub p95_s: f64,
-    pub mean_s: f64,
-    /// Timed runs (images × repeats).
-    pub runs: usize,
-}
-
-/// Median, nearest-rank p95 and mean of `secs` (empty → all zero).
-pub fn summarize(secs: &[f64]) -> TimingStats {
-    let mut s = secs.to_vec();
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n == 0 {
-        return TimingStats {
-            median_s: 0.0,
-            p95_s: 0.0,
-            mean_s: 0.0,
-            runs: 0,
-        };
-    }
-    let median = if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    };
-    let rank = ((0.95 * n as f64).ceil() as usize).clamp(1, n);
-    TimingStats {
-        median_s: median,
-        p95_s: s[rank - 1],
-        mean_s: s.iter().sum::<f64>() / n as f64,
-        runs: n,
-    }
-}
 
 /// Waits for queued device work so a timer sees it.
 fn sync(device: Device) {
@@ -114,7 +78,7 @@ pub(crate) fn time_methods(
     params: &TimingParams,
     device: Device,
     progress: &dyn Fn(Progress),
-) -> Result<serde_json::Value, ExplainError> {
+) -> Result<Timing, ExplainError> {
     if params.repeats == 0 {
         return Err(ExplainError::Zero {
             what: "timing repeats",
@@ -143,8 +107,7 @@ pub(crate) fn time_methods(
     methods.dedup();
     let image = |i: usize| xs.narrow(0, i as i64, 1);
     // results[model][method]
-    let mut results: Vec<serde_json::Map<String, serde_json::Value>> =
-        vec![serde_json::Map::new(); models.len()];
+    let mut results: Vec<BTreeMap<String, MethodTiming>> = vec![BTreeMap::new(); models.len()];
     for (done, &method) in methods.iter().enumerate() {
         for w in 0..params.warmup as usize {
             let i = w % indices.len();
@@ -173,17 +136,14 @@ pub(crate) fn time_methods(
                 }
             }
         }
-        let mut metrics = std::collections::BTreeMap::new();
+        let mut metrics = BTreeMap::new();
         for (((label, _), secs), out) in models.iter().zip(&secs).zip(results.iter_mut()) {
             let stats = summarize(secs);
             metrics.insert(
                 format!("{label}.{}_median_s", method_name(method)),
                 stats.median_s,
             );
-            out.insert(
-                method_name(method).to_string(),
-                serde_json::to_value(stats).unwrap_or_default(),
-            );
+            out.insert(method_name(method).to_string(), stats);
         }
         progress(Progress {
             done: done as u64 + 1,
@@ -191,41 +151,76 @@ pub(crate) fn time_methods(
             metrics,
         });
     }
-    let models: serde_json::Map<String, serde_json::Value> = models
+    let models: BTreeMap<String, TimedModel> = models
         .iter()
         .zip(results)
-        .map(|((label, _), methods)| (label.clone(), serde_json::json!({ "methods": methods })))
+        .map(|((label, _), methods)| (label.clone(), TimedModel { methods }))
         .collect();
-    Ok(serde_json::json!({
-        "device": device_name(device),
-        "threads": tch::get_num_threads(),
-        "order": "interleaved",
-        "images": indices.len(),
-        "image_indices": indices,
-        "warmup": params.warmup,
-        "repeats": params.repeats,
-        "gradcam_layer": params.gradcam_layer,
-        "eg_samples": params.eg_samples,
-        "eg_background": params.eg_background,
-        "models": models,
-        "params": params,
-    }))
+    Ok(Timing {
+        device: device_name(device),
+        eg_background: params.eg_background,
+        eg_samples: params.eg_samples,
+        gradcam_layer: params.gradcam_layer,
+        image_indices: indices.clone(),
+        images: indices.len(),
+        models,
+        order: "interleaved".into(),
+        params: params_json(params, Timing::FILE)?,
+        repeats: params.repeats,
+        threads: tch::get_num_threads(),
+        warmup: params.warmup,
+    })
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::explain::test_models::{test_inputs, Linear, TwoConv};
 
     #[test]
-    fn summary_statistics() {
-        let s = summarize(&[5.0, 1.0, 3.0, 2.0, 4.0]);
-        assert_eq!((s.median_s, s.p95_s, s.mean_s, s.runs), (3.0, 5.0, 3.0, 5));
-        let s = summarize(&[1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(s.median_s, 2.5);
-        // 20 runs: the 19th smallest is the nearest-rank p95.
-        let v: Vec<f64> = (1..=20).map(f64::from).collect();
-        assert_eq!(summarize(&v).p95_s, 19.0);
-        assert_eq!(summarize(&[]).runs, 0);
+    fn timing_records_every_method() {
+        let inputs = test_inputs();
+        let p = TimingParams {
+            methods: vec![
+                ExplainMethod::Gradcam,
+                ExplainMethod::FeatureMaps,
+                ExplainMethod::ExpectedGradients,
+            ],
+            images: 2,
+            sample_seed: 5,
+            gradcam_layer: -1,
+            eg_samples: 4,
+            eg_background: 3,
+            warmup: 1,
+            repeats: 3,
+            threads: 1,
+            device: "cpu".into(),
+        };
+        let no_progress = |_: Progress| {};
+        let models: Vec<(String, Box<dyn Classifier>)> = vec![
+            ("teacher".into(), Box::new(TwoConv::new())),
+            ("student-d1".into(), Box::new(Linear::new(1, 6, 6))),
+        ];
+        let t = time_methods(&inputs, &models, &p, Device::Cpu, &no_progress).unwrap();
+        assert_eq!(t.device, "cpu");
+        assert_eq!(t.images, 2);
+        assert_eq!(t.order, "interleaved");
+        assert_eq!(t.models.len(), 2, "{t:?}");
+        for label in ["teacher", "student-d1"] {
+            for m in ["feature_maps", "gradcam", "expected_gradients"] {
+                let s = &t.models[label].methods[m];
+                assert_eq!(s.runs, 6, "{label} {m}");
+                assert!(
+                    s.median_s > 0.0 && s.p95_s >= s.median_s,
+                    "{label} {m}: {s:?}"
+                );
+            }
+        }
+        let err = time_methods(&inputs, &[], &p, Device::Cpu, &no_progress).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the number of timed models must be at least 1"
+        );
     }
 }
