@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crates: (name, src dir relative to the workspace root, root file).
-const CRATES: [(&str, &str, &str); 4] = [
+const CRATES: [(&str, &str, &str); 5] = [
     ("engine", "pipeline/engine/src", "lib.rs"),
+    ("stats", "pipeline/stats/src", "lib.rs"),
     ("study", "pipeline/study/src", "lib.rs"),
     ("stages", "stages/src", "lib.rs"),
     ("kdpipe", "src", "main.rs"),
@@ -56,7 +57,10 @@ fn strip_comments(text: &str) -> String {
 
 /// The code before the file's inline test module, if it has one.
 fn without_inline_tests(code: &str) -> &str {
-    for marker in ["#[cfg(test)]\nmod tests {", "#[cfg(test)]\n#[allow(clippy::unwrap_used)]\nmod tests {"] {
+    for marker in [
+        "#[cfg(test)]\nmod tests {",
+        "#[cfg(test)]\n#[allow(clippy::unwrap_used)]\nmod tests {",
+    ] {
         if let Some(i) = code.find(marker) {
             return &code[..i];
         }
@@ -69,7 +73,9 @@ fn collect(root: &Path, src: &str, root_file: &str) -> Vec<File> {
     let base = root.join(src);
     let mut stack = vec![base.clone()];
     while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -88,7 +94,10 @@ fn collect(root: &Path, src: &str, root_file: &str) -> Vec<File> {
                 .flat_map(|d| d.components())
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect();
-            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let is_root = rel == Path::new(root_file);
             if stem != "mod" && !is_root {
                 module.push(stem.clone());
@@ -96,7 +105,8 @@ fn collect(root: &Path, src: &str, root_file: &str) -> Vec<File> {
             let text = std::fs::read_to_string(&p).unwrap_or_default();
             let code = strip_comments(&text);
             let code = without_inline_tests(&code).to_owned();
-            let is_test = stem == "tests" || stem == "fixture" || module.iter().any(|m| m == "tests");
+            let is_test =
+                stem == "tests" || stem == "fixture" || module.iter().any(|m| m == "tests");
             files.push(File {
                 path: p,
                 module,
@@ -119,7 +129,9 @@ fn paths_in(code: &str, module: &[String], is_mod_file: bool) -> Vec<Vec<String>
     while i < n {
         let starts = |w: &str| {
             let w: Vec<char> = w.chars().collect();
-            i + w.len() <= n && bytes[i..i + w.len()] == w[..] && (i == 0 || !ident(bytes[i - 1]) && bytes[i - 1] != ':')
+            i + w.len() <= n
+                && bytes[i..i + w.len()] == w[..]
+                && (i == 0 || !ident(bytes[i - 1]) && bytes[i - 1] != ':')
         };
         let (base, skip) = if starts("crate::") {
             (Vec::new(), 7)
@@ -216,7 +228,9 @@ fn reexports(f: &File) -> BTreeMap<String, Vec<String>> {
         let chars: Vec<char> = rest.chars().collect();
         let (paths, _) = read_tree(&chars, 0);
         for p in paths {
-            let Some(last) = p.last().cloned() else { continue };
+            let Some(last) = p.last().cloned() else {
+                continue;
+            };
             let mut target: Vec<String> = match p.first().map(String::as_str) {
                 Some("crate") => p[1..].to_vec(),
                 Some("super") => {
@@ -247,7 +261,12 @@ fn reexports(f: &File) -> BTreeMap<String, Vec<String>> {
 
 /// The file a path refers to: the deepest module file on it, following a
 /// re-export when the next segment is one.
-fn resolve(path: &[String], by_module: &BTreeMap<Vec<String>, usize>, files: &[File], depth: u32) -> Option<usize> {
+fn resolve(
+    path: &[String],
+    by_module: &BTreeMap<Vec<String>, usize>,
+    files: &[File],
+    depth: u32,
+) -> Option<usize> {
     let mut best = None;
     for k in (0..=path.len()).rev() {
         if let Some(&i) = by_module.get(&path[..k].to_vec()) {
@@ -272,14 +291,20 @@ fn resolve(path: &[String], by_module: &BTreeMap<Vec<String>, usize>, files: &[F
 /// Import cycles between the files of one crate (each as a list of files).
 fn cycles(root: &Path, src: &str, root_file: &str) -> Vec<Vec<PathBuf>> {
     let files = collect(root, src, root_file);
-    let by_module: BTreeMap<Vec<String>, usize> =
-        files.iter().enumerate().map(|(i, f)| (f.module.clone(), i)).collect();
+    let by_module: BTreeMap<Vec<String>, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.module.clone(), i))
+        .collect();
     let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); files.len()];
     for (i, f) in files.iter().enumerate() {
         if f.is_test {
             continue;
         }
-        let is_mod = f.path.file_name().is_some_and(|n| n == "mod.rs" || n == root_file);
+        let is_mod = f
+            .path
+            .file_name()
+            .is_some_and(|n| n == "mod.rs" || n == root_file);
         for p in paths_in(&f.code, &f.module, is_mod) {
             if let Some(j) = resolve(&p, &by_module, &files, 0) {
                 if j != i && !files[j].is_test {
@@ -293,9 +318,29 @@ fn cycles(root: &Path, src: &str, root_file: &str) -> Vec<Vec<PathBuf>> {
     let declares_items = |f: &File| {
         f.code.lines().any(|l| {
             let l = l.trim_start();
-            ["fn ", "pub fn ", "pub(crate) fn ", "struct ", "pub struct ", "pub(crate) struct ", "enum ", "pub enum ", "pub(crate) enum ", "const ", "pub const ", "pub(crate) const ", "impl", "type ", "pub type ", "trait ", "pub trait ", "static ", "pub static "]
-                .iter()
-                .any(|k| l.starts_with(k))
+            [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "struct ",
+                "pub struct ",
+                "pub(crate) struct ",
+                "enum ",
+                "pub enum ",
+                "pub(crate) enum ",
+                "const ",
+                "pub const ",
+                "pub(crate) const ",
+                "impl",
+                "type ",
+                "pub type ",
+                "trait ",
+                "pub trait ",
+                "static ",
+                "pub static ",
+            ]
+            .iter()
+            .any(|k| l.starts_with(k))
         })
     };
     let passive: Vec<bool> = files.iter().map(|f| !declares_items(f)).collect();
@@ -360,13 +405,21 @@ fn cycles(root: &Path, src: &str, root_file: &str) -> Vec<Vec<PathBuf>> {
     t.out
         .into_iter()
         .map(|c| {
-            let mut v: Vec<PathBuf> = c.into_iter().map(|i| files[i].path.strip_prefix(root).unwrap_or(&files[i].path).to_path_buf()).collect();
+            let mut v: Vec<PathBuf> = c
+                .into_iter()
+                .map(|i| {
+                    files[i]
+                        .path
+                        .strip_prefix(root)
+                        .unwrap_or(&files[i].path)
+                        .to_path_buf()
+                })
+                .collect();
             v.sort();
             v
         })
         .collect()
 }
-
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -377,7 +430,10 @@ fn no_import_cycle_between_files_of_any_crate() {
     let root = workspace();
     let mut found = Vec::new();
     for (name, src, root_file) in CRATES {
-        assert!(root.join(src).join(root_file).is_file(), "{name}: {src}/{root_file}");
+        assert!(
+            root.join(src).join(root_file).is_file(),
+            "{name}: {src}/{root_file}"
+        );
         for c in cycles(&root, src, root_file) {
             found.push(format!("{name}: {c:?}"));
         }
@@ -394,11 +450,18 @@ fn the_cycle_checker_finds_a_cycle() {
     std::fs::write(src.join("lib.rs"), "mod t;\n").unwrap();
     std::fs::write(src.join("t/mod.rs"), "mod a;\nmod b;\npub use b::B;\n").unwrap();
     std::fs::write(src.join("t/a.rs"), "use super::B;\npub struct A(B);\n").unwrap();
-    std::fs::write(src.join("t/b.rs"), "pub struct B;\nfn f() -> crate::t::a::A { todo!() }\n").unwrap();
+    std::fs::write(
+        src.join("t/b.rs"),
+        "pub struct B;\nfn f() -> crate::t::a::A { todo!() }\n",
+    )
+    .unwrap();
     let c = cycles(dir.path(), "src", "lib.rs");
     assert_eq!(
         c,
-        [vec![PathBuf::from("src/t/a.rs"), PathBuf::from("src/t/b.rs")]],
+        [vec![
+            PathBuf::from("src/t/a.rs"),
+            PathBuf::from("src/t/b.rs")
+        ]],
         "{c:?}"
     );
     std::fs::write(src.join("t/b.rs"), "pub struct B;\n").unwrap();
@@ -431,13 +494,22 @@ fn no_long_non_test_source_file_unless_architecture_says_why() {
                 continue;
             }
             let n = std::fs::read_to_string(&f.path).unwrap().lines().count();
-            let rel = f.path.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+            let rel = f
+                .path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             if n > 500 && !allowed.contains(&rel) {
                 long.push(format!("{rel}: {n} lines"));
             }
         }
     }
-    assert!(long.is_empty(), "files over 500 lines:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "files over 500 lines:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]
@@ -451,7 +523,10 @@ fn the_engine_knows_no_study() {
         let text = std::fs::read_to_string(&f.path).unwrap();
         for (i, line) in text.lines().enumerate() {
             let l = line.to_lowercase();
-            if ["teacher", "student", "distil"].iter().any(|w| l.contains(w)) {
+            if ["teacher", "student", "distil"]
+                .iter()
+                .any(|w| l.contains(w))
+            {
                 hits.push(format!("{}:{}: {line}", f.path.display(), i + 1));
             }
         }
@@ -459,7 +534,9 @@ fn the_engine_knows_no_study() {
     let manifest = std::fs::read_to_string(root.join("pipeline/engine/Cargo.toml")).unwrap();
     for dep in ["study", "stages", "tch"] {
         assert!(
-            !manifest.lines().any(|l| l.trim_start().starts_with(&format!("{dep} "))),
+            !manifest
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{dep} "))),
             "the engine depends on {dep}"
         );
     }

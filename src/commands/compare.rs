@@ -17,7 +17,7 @@ pub fn compare(args: CompareArgs, global: &GlobalArgs) -> CmdResult {
         CliFormat::Csv => Format::Csv,
         CliFormat::Json => Format::Json,
     };
-    let gathered = tables::gather(study.store.root(), &study.specs).map_err(internal)?;
+    let gathered = tables::gather(&study.store, &study.specs, &study.index).map_err(internal)?;
     if gathered.height() == 0 {
         return Err(Failure::bad_input(anyhow!(
             "{} has no model stages to compare",

@@ -17,7 +17,7 @@ pub fn report(args: ReportArgs, global: &GlobalArgs) -> CmdResult {
     let out = args
         .out
         .unwrap_or_else(|| study.store.root().join("reports").join(name));
-    let index = report::write(study.store.root(), &study.specs, &text, name, &out)
+    let index = report::write(&study.store, &study.specs, &study.index, &text, name, &out)
         .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
     println!("report: {}", index.display());
     Ok(exit::OK)

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use anyhow::{anyhow, Context};
 use engine::store::Store;
+use study::contract::artifacts::{ArtifactFile, Latency, Throughput, Timing};
 
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::exit::{self, CmdResult, Failure};
@@ -129,7 +130,7 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
 
 /// Output files that hold wall-clock measurements (latency, throughput,
 /// explanation timing): reported, never expected to be bit-identical.
-pub const MEASUREMENT_FILES: &[&str] = &["latency.json", "throughput.json", "timing.json"];
+pub const MEASUREMENT_FILES: &[&str] = &[Latency::FILE, Throughput::FILE, Timing::FILE];
 
 fn is_measurement(file: &str) -> bool {
     MEASUREMENT_FILES.contains(&file.rsplit('/').next().unwrap_or(file))

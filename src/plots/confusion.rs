@@ -5,6 +5,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use study::contract::artifacts::Metrics;
 
 use super::canvas::{save, Ctx, Figure};
 use super::{Plot, PlotError};
@@ -97,22 +98,24 @@ impl Figure for ConfusionFigure {
     }
 }
 
-/// Draws the confusion matrix of `metrics_json` (`confusion`, `classes`).
-pub fn confusion_matrix(metrics_json: &Path, title: &str, stem: &Path) -> Result<Plot, PlotError> {
+/// Draws the confusion matrix of an evaluate stage's metrics (read from
+/// `metrics_json`, named in errors).
+pub fn confusion_matrix(
+    metrics: &Metrics,
+    metrics_json: &Path,
+    title: &str,
+    stem: &Path,
+) -> Result<Plot, PlotError> {
     let read_err = |reason: String| PlotError::Read {
         path: metrics_json.to_owned(),
         reason,
     };
-    let text = std::fs::read_to_string(metrics_json).map_err(|e| read_err(e.to_string()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| read_err(e.to_string()))?;
-    let counts: Vec<Vec<f64>> = v
-        .get("confusion")
-        .and_then(|c| serde_json::from_value(c.clone()).ok())
-        .ok_or_else(|| read_err("missing or malformed key 'confusion'".into()))?;
-    let classes: Vec<String> = v
-        .get("classes")
-        .and_then(|c| serde_json::from_value(c.clone()).ok())
-        .unwrap_or_else(|| (0..counts.len()).map(|i| format!("class {i}")).collect());
+    let counts: Vec<Vec<f64>> = metrics
+        .confusion
+        .iter()
+        .map(|row| row.iter().map(|&v| v as f64).collect())
+        .collect();
+    let classes = metrics.classes.clone();
     if counts.is_empty()
         || classes.len() != counts.len()
         || counts.iter().any(|r| r.len() != counts.len())

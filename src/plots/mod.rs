@@ -21,9 +21,14 @@ pub use pareto::accuracy_vs_time;
 
 use std::path::Path;
 
+use engine::store::Store;
 use polars::prelude::DataFrame;
+use study::contract::artifacts::{ArtifactFile, Metrics};
 
-use crate::tables::{artifact_dir, is_published};
+use crate::tables::read_artifact;
+
+/// A model stage's per-epoch training curves.
+const HISTORY_CSV: &str = "history.csv";
 
 /// Writes every plot of an experiment into `out_dir` from the frames of
 /// [`crate::tables::gather`] and [`crate::tables::summarize`]; confusion
@@ -31,7 +36,7 @@ use crate::tables::{artifact_dir, is_published};
 /// student (highest macro F1 of one run). Plots whose data has not been
 /// computed yet are left out.
 pub fn write_all(
-    store_root: &Path,
+    store: &Store,
     gathered: &DataFrame,
     summary: &DataFrame,
     out_dir: &Path,
@@ -60,15 +65,15 @@ pub fn write_all(
         )?);
         for (role, run) in frame::teacher_and_best_student(gathered, &dataset)? {
             if let Some(fp) = &run.evaluate_fp {
-                if is_published(store_root, fp) {
-                    let path = artifact_dir(store_root, fp).join("metrics.json");
+                if let Some(metrics) = read_artifact::<Metrics>(store, Some(fp))? {
+                    let path = store.artifact_dir(fp).join(Metrics::FILE);
                     let stem = out_dir.join(format!("confusion_{safe}_{}", role.replace(' ', "_")));
                     let title = format!("Confusion matrix, {role} ({})", run.stage);
-                    plots.push(confusion_matrix(&path, &title, &stem)?);
+                    plots.push(confusion_matrix(&metrics, &path, &title, &stem)?);
                 }
             }
-            if is_published(store_root, &run.model_fp) {
-                let path = artifact_dir(store_root, &run.model_fp).join("history.csv");
+            if store.is_published(&run.model_fp) {
+                let path = store.artifact_dir(&run.model_fp).join(HISTORY_CSV);
                 if path.is_file() {
                     let history = History::read(&path)?;
                     let stem = out_dir.join(format!("curves_{safe}_{}", role.replace(' ', "_")));

@@ -3,16 +3,17 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use engine::store::Store;
 use engine::StageSpec;
 use polars::prelude::*;
 
 use super::overlays::DatasetSamples;
 use super::ReportError;
 use crate::plots::Plot;
-use crate::tables::{self, is_published};
+use crate::tables;
 
 pub(crate) struct Inputs<'a> {
-    pub store_root: &'a Path,
+    pub store: &'a Store,
     pub specs: &'a [StageSpec],
     pub experiment_name: &'a str,
     pub experiment_toml_text: &'a str,
@@ -69,7 +70,7 @@ pub(crate) fn page(i: &Inputs<'_>) -> Result<String, ReportError> {
     let published = i
         .specs
         .iter()
-        .filter(|s| is_published(i.store_root, &s.fingerprint()))
+        .filter(|s| i.store.is_published(&s.fingerprint()))
         .count();
     let name = esc(i.experiment_name);
     let version = env!("CARGO_PKG_VERSION");
@@ -195,7 +196,7 @@ pub(crate) fn page(i: &Inputs<'_>) -> Result<String, ReportError> {
     h.push_str("<h2 id=\"stages\">Every stage</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>stage</th><th>kind</th><th>fingerprint</th><th>status</th></tr></thead>\n<tbody>\n");
     for s in i.specs {
         let fp = s.fingerprint();
-        let status = if is_published(i.store_root, &fp) {
+        let status = if i.store.is_published(&fp) {
             "computed"
         } else {
             "missing"

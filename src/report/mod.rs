@@ -11,7 +11,9 @@ pub use error::ReportError;
 
 use std::path::{Path, PathBuf};
 
+use engine::store::Store;
 use engine::StageSpec;
+use study::index::StudyIndex;
 
 use crate::plots;
 use crate::tables::{self, Format};
@@ -20,13 +22,14 @@ use crate::tables::{self, Format};
 /// its `plots/`, `overlays/` and `tables/` sub-folders are replaced) and
 /// returns the path of `index.html`.
 pub fn write(
-    store_root: &Path,
+    store: &Store,
     specs: &[StageSpec],
+    index: &StudyIndex,
     experiment_toml_text: &str,
     experiment_name: &str,
     out_dir: &Path,
 ) -> Result<PathBuf, ReportError> {
-    let gathered = tables::gather(store_root, specs)?;
+    let gathered = tables::gather(store, specs, index)?;
     let summary = tables::summarize(&gathered)?;
     for sub in ["plots", "overlays", "tables"] {
         let dir = out_dir.join(sub);
@@ -60,10 +63,10 @@ pub fn write(
     )?;
     write_file("tables/runs.csv", &tables::render(&gathered, Format::Csv)?)?;
 
-    let plots = plots::write_all(store_root, &gathered, &summary, &out_dir.join("plots"))?;
-    let samples = overlays::copy_samples(store_root, specs, &gathered, &out_dir.join("overlays"))?;
+    let plots = plots::write_all(store, &gathered, &summary, &out_dir.join("plots"))?;
+    let samples = overlays::copy_samples(store, index, &gathered, &out_dir.join("overlays"))?;
     let page = html::page(&html::Inputs {
-        store_root,
+        store,
         specs,
         experiment_name,
         experiment_toml_text,

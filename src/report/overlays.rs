@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use engine::StageSpec;
+use engine::store::Store;
 use polars::prelude::*;
+use study::index::{StageRef, StudyIndex};
 
 use super::ReportError;
 use crate::plots::file_safe;
-use crate::tables::{artifact_dir, is_published};
+
+/// The explain stage's folder of overlay PNGs.
+const OVERLAYS: &str = "overlays";
 
 /// How many sample images the report shows per dataset.
 const SAMPLE_IMAGES: usize = 3;
@@ -40,12 +43,17 @@ fn parse_overlay(name: &str) -> Option<(u32, String)> {
 }
 
 pub(crate) fn copy_samples(
-    store_root: &Path,
-    specs: &[StageSpec],
+    store: &Store,
+    index: &StudyIndex,
     gathered: &DataFrame,
     out_dir: &Path,
 ) -> Result<Vec<DatasetSamples>, ReportError> {
-    let by_name: BTreeMap<&str, &StageSpec> = specs.iter().map(|s| (s.name.as_str(), s)).collect();
+    // Model stage name → its explain stage.
+    let explain_of: BTreeMap<&str, &StageRef> = index
+        .models
+        .iter()
+        .filter_map(|m| Some((m.model.name.as_str(), m.explain.as_ref()?)))
+        .collect();
     // The lowest seed of each dataset, teacher first then students in order.
     let rows = gathered
         .clone()
@@ -62,14 +70,14 @@ pub(crate) fn copy_samples(
         else {
             continue;
         };
-        let Some(spec) = by_name.get(format!("explain/{stage}").as_str()) else {
+        let Some(explain) = explain_of.get(stage) else {
             continue;
         };
-        let fp = spec.fingerprint();
-        if !is_published(store_root, &fp) {
+        let fp = &explain.fingerprint;
+        if !store.is_published(fp) {
             continue;
         }
-        let src_dir = artifact_dir(store_root, &fp).join("overlays");
+        let src_dir = store.artifact_dir(fp).join(OVERLAYS);
         let Ok(entries) = std::fs::read_dir(&src_dir) else {
             continue;
         };

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use engine::store::Store;
+
 use crate::tables::fixture::{self, Model};
 
 const TOML: &str = "[experiment]\nname = \"fixture\"\n# <script> must be escaped\n";
@@ -13,9 +15,10 @@ const TOML: &str = "[experiment]\nname = \"fixture\"\n# <script> must be escaped
 fn write_report(unpublished: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
-    let specs = fixture::build(&store, unpublished);
+    let f = fixture::build(&store, unpublished);
     let out = dir.path().join("report");
-    let index = super::write(&store, &specs, TOML, "fixture", &out).expect("write report");
+    let index =
+        super::write(&f.store, &f.specs, &f.index, TOML, "fixture", &out).expect("write report");
     (dir, index)
 }
 
@@ -62,7 +65,7 @@ fn report_is_self_contained_and_complete() {
     assert!(root.join("experiment.toml").is_file());
     assert!(root.join("tables/summary.csv").is_file());
     // Every stage's fingerprint is listed.
-    let specs = fixture::build(&root.join("scratch"), &[]);
+    let specs = fixture::build(&root.join("scratch"), &[]).specs;
     for s in &specs {
         assert!(html.contains(s.fingerprint().as_str()), "{}", s.name);
     }
@@ -71,10 +74,11 @@ fn report_is_self_contained_and_complete() {
 #[test]
 fn report_of_an_unrun_experiment_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let specs = fixture::build(&dir.path().join("elsewhere"), &[]);
+    let f = fixture::build(&dir.path().join("elsewhere"), &[]);
     let index = super::write(
-        &dir.path().join("empty"),
-        &specs,
+        &Store::at(&dir.path().join("empty")),
+        &f.specs,
+        &f.index,
         TOML,
         "fixture",
         &dir.path().join("r"),

@@ -1,14 +1,20 @@
-//! Test fixture: a small store written in the artifact contract's format
-//! (metrics.json, explain.json, timing.json, history.csv, overlays) from
-//! numbers the tests can recompute, with the specs that point at it.
+//! Test fixture: a small store written through the artifact contract's
+//! types (metrics.json, latency.json, explain.json, timing.json) plus
+//! history.csv and overlays, from numbers the tests can recompute, with the
+//! specs and the study index that point at it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use engine::store::Store;
 use engine::{Fingerprint, StageSpec};
 use serde_json::{json, Value};
-
-use super::artifact_dir;
+use study::contract::artifacts::explain::{self, Agreement, Explain, Methods, PerImage};
+use study::contract::artifacts::metrics::ClassMetrics;
+use study::contract::artifacts::timing::{MethodTiming, TimedModel, Timing};
+use study::contract::artifacts::{ArtifactFile, Latency, Metrics};
+use study::contract::names;
+use study::index::{ModelEntry, ModelRole, StageRef, StudyIndex};
 
 pub(crate) const DATASET: &str = "toy";
 pub(crate) const SEEDS: [u64; 3] = [0, 1, 2];
@@ -73,8 +79,8 @@ fn write(dir: &Path, file: &str, bytes: &[u8]) {
     std::fs::write(path, bytes).expect("write fixture file");
 }
 
-fn publish(store: &Path, fp: &Fingerprint, files: &[(&str, Vec<u8>)]) {
-    let dir = artifact_dir(store, fp);
+fn publish(store: &Store, fp: &Fingerprint, files: &[(&str, Vec<u8>)]) {
+    let dir = store.artifact_dir(fp);
     for (f, bytes) in files {
         write(&dir, f, bytes);
     }
@@ -101,12 +107,91 @@ fn png(w: u32, h: u32, seed: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-/// Writes the fixture store under `store` and returns its specs. Stages named
+/// The fixture: its store, its specs and the study index over them.
+pub(crate) struct Fixture {
+    pub(crate) store: Store,
+    pub(crate) specs: Vec<StageSpec>,
+    pub(crate) index: StudyIndex,
+}
+
+fn bytes<T: ArtifactFile>(value: &T) -> (&'static str, Vec<u8>) {
+    (T::FILE, value.to_bytes().expect("serialize fixture file"))
+}
+
+fn metrics(acc: f64, seed: u64, depth: u32) -> Metrics {
+    let f1 = acc - 0.02;
+    let class = |class: &str, support: u64| ClassMetrics {
+        class: class.to_owned(),
+        precision: f1,
+        recall: f1,
+        f1,
+        support,
+    };
+    Metrics {
+        accuracy: acc,
+        macro_precision: f1,
+        macro_recall: f1,
+        macro_f1: f1,
+        weighted_precision: f1,
+        weighted_recall: f1,
+        weighted_f1: f1 + 0.005,
+        per_class: vec![class("no", 50), class("yes", 50 + u64::from(depth))],
+        confusion: vec![vec![40 + seed, 10 - seed], vec![8, 42 + u64::from(depth)]],
+        roc_auc_macro_ovr: Some((acc + 0.03).min(1.0)),
+        params: 1000 * u64::from(depth),
+        macs: 50_000 * u64::from(depth),
+        classes: vec!["no".into(), "yes".into()],
+    }
+}
+
+fn explain_file(seed: u64, depth: u32) -> Explain {
+    let faith = |deletion: f64, insertion: f64| PerImage {
+        deletion_auc: vec![deletion; 2],
+        insertion_auc: vec![insertion; 2],
+    };
+    let gradcam_deletion = 0.3 - 0.01 * seed as f64;
+    Explain {
+        agreement: Some(Agreement {
+            gradcam_iou_top10: 0.4,
+            gradcam_pearson: Some(0.5 + 0.1 * f64::from(depth)),
+            images: 2,
+            pearson_undefined: 0,
+        }),
+        deletion_baseline: "dataset mean (0 after normalisation)".into(),
+        images: vec![3, 7],
+        labels: vec![0, 1],
+        methods: Methods {
+            expected_gradients: Some(explain::ExpectedGradients {
+                background: vec![0, 1],
+                deletion_auc: 0.25,
+                insertion_auc: 0.65,
+                per_image: faith(0.25, 0.65),
+                samples: 4,
+            }),
+            feature_maps: Some(explain::FeatureMaps {
+                layers: vec!["conv1".into()],
+            }),
+            gradcam: Some(explain::Gradcam {
+                deletion_auc: gradcam_deletion,
+                insertion_auc: 0.6,
+                layer: Some("conv1".into()),
+                layer_index: 0,
+                per_image: faith(gradcam_deletion, 0.6),
+            }),
+        },
+        params: json!({"images": 2}),
+        predicted: vec![0, 1],
+    }
+}
+
+/// Writes the fixture store under `store_root` and returns it. Stages named
 /// in `unpublished` get a spec but no artifact (they "have not run").
-pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
+pub(crate) fn build(store_root: &Path, unpublished: &[&str]) -> Fixture {
+    let store = Store::open(store_root).expect("open fixture store");
     let mut specs = Vec::new();
+    let mut index = StudyIndex::default();
     let prepare = spec(
-        format!("prepare/{DATASET}"),
+        names::prepare(DATASET),
         "prepare",
         json!({"name": DATASET, "image_size": 32, "channels": 1}),
         BTreeMap::new(),
@@ -116,18 +201,18 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
     // The data set's one timing stage times every model (`timing_scope =
     // "model"`); `timing/<model stage>` in `unpublished` leaves that model
     // out of it, `timing/toy` leaves the whole stage unpublished.
-    let mut timed = BTreeMap::from([("data".to_owned(), data_fp.clone())]);
-    let mut timing = serde_json::Map::new();
+    let mut timed = BTreeMap::from([(names::ROLE_DATA.to_owned(), data_fp.clone())]);
+    let mut timing = BTreeMap::new();
     for seed in SEEDS {
-        let mut models = vec![(format!("teacher/{DATASET}/s{seed}"), Model::Teacher)];
+        let mut models = vec![(names::teacher(DATASET, seed), Model::Teacher)];
         for depth in DEPTHS {
             models.push((
-                format!("student/{DATASET}/s{seed}/d{depth}-control"),
+                names::student(DATASET, seed, depth, None),
                 Model::Control { depth },
             ));
             for t in TEMPS {
                 models.push((
-                    format!("student/{DATASET}/s{seed}/d{depth}-T{t}-a{ALPHA}"),
+                    names::student(DATASET, seed, depth, Some((t, ALPHA))),
                     Model::Student {
                         depth,
                         temperature: t,
@@ -137,14 +222,26 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
         }
         let mut teacher_fp = None;
         for (name, model) in models {
-            let (kind, depth, distill) = match model {
-                Model::Teacher => ("teacher", 3, None),
+            let (kind, depth, distill, role) = match model {
+                Model::Teacher => ("teacher", 3, None, ModelRole::Teacher),
                 Model::Student { depth, temperature } => (
                     "student",
                     depth,
                     Some(json!({"temperature": temperature, "alpha": ALPHA})),
+                    ModelRole::Student {
+                        depth,
+                        distill: Some((temperature, ALPHA)),
+                    },
                 ),
-                Model::Control { depth } => ("student", depth, None),
+                Model::Control { depth } => (
+                    "student",
+                    depth,
+                    None,
+                    ModelRole::Student {
+                        depth,
+                        distill: None,
+                    },
+                ),
             };
             let mut params = json!({
                 "model": {"arch": "cnn", "depth": depth, "width": 8, "max_width": 32,
@@ -154,9 +251,9 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
             if kind == "student" {
                 params["distill"] = distill.clone().unwrap_or(Value::Null);
             }
-            let mut up = BTreeMap::from([("data".to_owned(), data_fp.clone())]);
+            let mut up = BTreeMap::from([(names::ROLE_DATA.to_owned(), data_fp.clone())]);
             if let (Some(t), true) = (&teacher_fp, distill.is_some()) {
-                up.insert("teacher".to_owned(), Fingerprint::clone(t));
+                up.insert(names::ROLE_TEACHER.to_owned(), Fingerprint::clone(t));
             }
             let model_spec = spec(name.clone(), kind, params, up);
             let model_fp = model_spec.fingerprint();
@@ -180,7 +277,7 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
                     .collect();
             if !unpublished.contains(&name.as_str()) {
                 publish(
-                    store,
+                    &store,
                     &model_fp,
                     &[
                         ("history.csv", history.into_bytes()),
@@ -194,104 +291,132 @@ pub(crate) fn build(store: &Path, unpublished: &[&str]) -> Vec<StageSpec> {
                 );
             }
             let up = BTreeMap::from([
-                ("data".to_owned(), data_fp.clone()),
-                ("model".to_owned(), model_fp.clone()),
+                (names::ROLE_DATA.to_owned(), data_fp.clone()),
+                (names::ROLE_MODEL.to_owned(), model_fp.clone()),
             ]);
-            let params_of = |kind: &str| json!({"kind": kind});
             if !unpublished.contains(&format!("timing/{name}").as_str()) {
-                let g = gradcam_s(model, seed);
                 timed.insert(name.clone(), model_fp.clone());
-                timing.insert(name.clone(), timing_entry(g));
+                timing.insert(name.clone(), timing_entry(gradcam_s(model, seed)));
             }
-            for k in ["evaluate", "explain"] {
-                let s = spec(format!("{k}/{name}"), k, params_of(k), up.clone());
+            let mut stage = |name: String, kind: &str, files: Vec<(&str, Vec<u8>)>| {
+                let s = spec(name, kind, json!({ "kind": kind }), up.clone());
                 let fp = s.fingerprint();
-                let stage_name = s.name.clone();
-                specs.push(s);
-                if unpublished.contains(&stage_name.as_str()) {
-                    continue;
+                if !unpublished.contains(&s.name.as_str()) {
+                    publish(&store, &fp, &files);
                 }
-                let f1 = acc - 0.02;
-                let files: Vec<(&str, Vec<u8>)> = match k {
-                    "evaluate" => vec![
-                        (
-                            "metrics.json",
-                            json!({
-                                "accuracy": acc, "macro_f1": f1, "weighted_f1": f1 + 0.005,
-                                "roc_auc_macro_ovr": (acc + 0.03).min(1.0),
-                                "params": 1000 * depth, "macs": 50_000 * depth,
-                                "classes": ["no", "yes"],
-                                "confusion": [[40 + seed, 10 - seed], [8, 42 + depth as u64]],
-                            })
-                            .to_string()
-                            .into_bytes(),
-                        ),
-                        (
-                            "latency.json",
-                            json!({
-                                "latency_ms_median": 0.5 * f64::from(depth),
-                                "latency_ms_p95": 0.6 * f64::from(depth),
-                            })
-                            .to_string()
-                            .into_bytes(),
-                        ),
-                    ],
-                    _ => {
-                        let mut files = vec![(
-                            "explain.json",
-                            json!({
-                                "images": [3, 7],
-                                "methods": {
-                                    "gradcam": {"deletion_auc": 0.3 - 0.01 * seed as f64, "insertion_auc": 0.6},
-                                    "expected_gradients": {"deletion_auc": 0.25, "insertion_auc": 0.65},
-                                },
-                                "agreement": {"gradcam_pearson": 0.5 + 0.1 * f64::from(depth), "gradcam_iou_top10": 0.4},
-                            })
-                            .to_string()
-                            .into_bytes(),
-                        )];
-                        for (i, f) in [
-                            "overlays/img00_feature_maps.png",
-                            "overlays/img00_gradcam.png",
-                            "overlays/img01_feature_maps.png",
-                            "overlays/img01_gradcam.png",
-                        ]
-                        .into_iter()
-                        .enumerate()
-                        {
-                            let w = if f.contains("feature_maps") { 128 } else { 32 };
-                            files.push((f, png(w, 32, i as u32 + depth)));
-                        }
-                        files
-                    }
+                let r = StageRef {
+                    name: s.name.clone(),
+                    fingerprint: fp,
                 };
-                publish(store, &fp, &files);
+                specs.push(s);
+                r
+            };
+            let latency = Latency {
+                latency_ms_median: 0.5 * f64::from(depth),
+                latency_ms_p95: 0.6 * f64::from(depth),
+            };
+            let evaluate = stage(
+                names::evaluate(&name),
+                "evaluate",
+                vec![bytes(&metrics(acc, seed, depth)), bytes(&latency)],
+            );
+            let mut files = vec![bytes(&explain_file(seed, depth))];
+            for (i, f) in [
+                "overlays/img00_feature_maps.png",
+                "overlays/img00_gradcam.png",
+                "overlays/img01_feature_maps.png",
+                "overlays/img01_gradcam.png",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let w = if f.contains("feature_maps") { 128 } else { 32 };
+                files.push((f, png(w, 32, i as u32 + depth)));
             }
+            let explain = stage(names::explain(&name), "explain", files);
+            index.models.push(ModelEntry {
+                dataset: DATASET.to_owned(),
+                seed,
+                role,
+                model: StageRef {
+                    name: name.clone(),
+                    fingerprint: model_fp,
+                },
+                evaluate,
+                explain: Some(explain),
+                timing: None,
+            });
         }
     }
-    let name = format!("timing/{DATASET}");
+    let name = names::timing(DATASET);
     let t = spec(name.clone(), "timing", json!({"kind": "timing"}), timed);
+    let timing_ref = StageRef {
+        name: name.clone(),
+        fingerprint: t.fingerprint(),
+    };
+    for entry in &mut index.models {
+        entry.timing = Some((timing_ref.clone(), entry.model.name.clone()));
+    }
     if !unpublished.contains(&name.as_str()) {
-        write_timing(store, &t.fingerprint(), timing);
+        write_timing(&store, &timing_ref.fingerprint, timing);
     }
     specs.push(t);
-    specs
+    Fixture {
+        store,
+        specs,
+        index,
+    }
+}
+
+/// Every model reads the timing of its architecture (`timing_scope =
+/// "architecture"`): `teacher`, `student-d<k>`.
+pub(crate) fn time_by_architecture(index: &mut StudyIndex) {
+    for entry in &mut index.models {
+        let depth = match entry.role {
+            ModelRole::Teacher => None,
+            ModelRole::Student { depth, .. } => Some(depth),
+        };
+        if let Some((_, label)) = &mut entry.timing {
+            *label = names::timing_arch_label(depth);
+        }
+    }
 }
 
 /// One model's entry in timing.json, from its Grad-CAM seconds `g`.
-pub(crate) fn timing_entry(g: f64) -> Value {
-    json!({"methods": {
-        "feature_maps": {"median_s": g / 4.0, "p95_s": g / 3.0, "mean_s": g / 4.0},
-        "gradcam": {"median_s": g, "p95_s": g * 1.2, "mean_s": g},
-        "expected_gradients": {"median_s": g * 20.0, "p95_s": g * 25.0, "mean_s": g * 21.0},
-    }})
+pub(crate) fn timing_entry(g: f64) -> TimedModel {
+    let stats = |median_s: f64, p95_s: f64, mean_s: f64| MethodTiming {
+        mean_s,
+        median_s,
+        p95_s,
+        runs: 12,
+    };
+    TimedModel {
+        methods: BTreeMap::from([
+            ("feature_maps".to_owned(), stats(g / 4.0, g / 3.0, g / 4.0)),
+            ("gradcam".to_owned(), stats(g, g * 1.2, g)),
+            (
+                "expected_gradients".to_owned(),
+                stats(g * 20.0, g * 25.0, g * 21.0),
+            ),
+        ]),
+    }
 }
 
 /// Publishes (or overwrites) the timing stage `fp` with these model entries.
-pub(crate) fn write_timing(store: &Path, fp: &Fingerprint, models: serde_json::Map<String, Value>) {
-    let t = json!({
-        "device": "cpu", "threads": 1, "images": 4, "warmup": 1, "repeats": 3,
-        "order": "interleaved", "models": models,
-    });
-    publish(store, fp, &[("timing.json", t.to_string().into_bytes())]);
+pub(crate) fn write_timing(store: &Store, fp: &Fingerprint, models: BTreeMap<String, TimedModel>) {
+    let t = Timing {
+        device: "cpu".into(),
+        eg_background: 4,
+        eg_samples: 4,
+        gradcam_layer: -1,
+        image_indices: vec![3, 7, 1, 5],
+        images: 4,
+        models,
+        order: "interleaved".into(),
+        params: json!({"kind": "timing"}),
+        repeats: 3,
+        threads: 1,
+        warmup: 1,
+    };
+    publish(store, fp, &[bytes(&t)]);
 }

@@ -1,58 +1,24 @@
 //! One row per model stage (teacher or student) with the numbers of its
 //! evaluate, explain and timing stages, read from the published artifacts.
+//! What each row is (data set, seed, role, the stages that measure it) comes
+//! from the study's index, never from a stage name.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
 
+use engine::store::Store;
 use engine::{Fingerprint, StageSpec};
 use polars::prelude::*;
 use serde_json::Value;
+use study::contract::artifacts::{Explain, Latency, Metrics, Timing};
+use study::index::{ModelRole, StudyIndex};
 
+use super::columns::{metric_columns, FAITHFUL_METHODS, METHODS};
+use super::read::read_artifact;
 use super::TablesError;
 
-/// Explanation methods, in display order; time columns are `<method>_s`.
-pub const METHODS: [&str; 3] = ["feature_maps", "gradcam", "expected_gradients"];
-/// Methods with deletion / insertion curves (feature maps have none).
-pub(crate) const FAITHFUL_METHODS: [&str; 2] = ["gradcam", "expected_gradients"];
-
-/// The artifact directory of a fingerprint: `<store>/objects/<fp[0:2]>/<fp>/`.
-pub fn artifact_dir(store_root: &Path, fp: &Fingerprint) -> PathBuf {
-    let fp = fp.as_str();
-    store_root.join("objects").join(&fp[..2]).join(fp)
-}
-
-/// A stage's output is published iff its `manifest.json` exists.
-pub fn is_published(store_root: &Path, fp: &Fingerprint) -> bool {
-    artifact_dir(store_root, fp).join("manifest.json").is_file()
-}
-
-/// Reads `file` of a published stage; `None` when the stage has not run.
-fn read_artifact(
-    store_root: &Path,
-    fp: Option<&Fingerprint>,
-    file: &str,
-) -> Result<Option<Value>, TablesError> {
-    let Some(fp) = fp else { return Ok(None) };
-    if !is_published(store_root, fp) {
-        return Ok(None);
-    }
-    let path = artifact_dir(store_root, fp).join(file);
-    let text = std::fs::read_to_string(&path).map_err(|source| TablesError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|source| TablesError::Json { path, source })
-}
-
-fn num(v: Option<&Value>, pointer: &str) -> Option<f64> {
-    v.and_then(|v| v.pointer(pointer)).and_then(Value::as_f64)
-}
-
-fn int(v: Option<&Value>, pointer: &str) -> Option<i64> {
-    v.and_then(|v| v.pointer(pointer))
-        .and_then(|x| x.as_i64().or_else(|| x.as_f64().map(|f| f.round() as i64)))
+/// A number read back as NaN (written as `null`) is missing.
+fn present(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
 }
 
 /// Column builder: a name and a vector of optional values.
@@ -124,7 +90,9 @@ fn params_err(stage: &str, reason: &str) -> TablesError {
     }
 }
 
-/// Gathers one row per model stage (`teacher` / `student` kinds) of `specs`.
+/// Gathers one row per model (teacher or student) of `index`, reading the
+/// artifacts of its stages from `store`; `specs` give each model's
+/// architecture and depth.
 ///
 /// Columns: dataset, model (`teacher` | `student`), arch, depth, temperature
 /// (null for teacher and control), alpha (0 for control, null for teacher),
@@ -134,30 +102,34 @@ fn params_err(stage: &str, reason: &str) -> TablesError {
 /// agreement_iou_top10 (from the explain stage), model_stage (its name) and
 /// the fingerprints model_fp, evaluate_fp, explain_fp, timing_fp. A number
 /// whose stage has not been published is null.
-pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, TablesError> {
+pub fn gather(
+    store: &Store,
+    specs: &[StageSpec],
+    index: &StudyIndex,
+) -> Result<DataFrame, TablesError> {
     let by_name: HashMap<&str, &StageSpec> = specs.iter().map(|s| (s.name.as_str(), s)).collect();
-    let fp_of = |kind: &str, model: &str| -> Option<Fingerprint> {
-        by_name
-            .get(format!("{kind}/{model}").as_str())
-            .map(|s| s.fingerprint())
-    };
     // timing.json of each data set's timing stage, read once.
-    let mut timings: HashMap<String, (Option<Fingerprint>, Option<Value>)> = HashMap::new();
+    let mut timings: HashMap<Fingerprint, Option<Timing>> = HashMap::new();
+    let mut seen: HashSet<&Fingerprint> = HashSet::new();
     let mut c = Columns::default();
     let mut control = Vec::new();
-    for spec in specs {
-        let is_teacher = match spec.kind.as_str() {
-            "teacher" => true,
-            "student" => false,
-            _ => continue,
+    for entry in &index.models {
+        if !seen.insert(&entry.model.fingerprint) {
+            continue;
+        }
+        let name = entry.model.name.as_str();
+        let spec = by_name
+            .get(name)
+            .ok_or_else(|| params_err(name, "no stage spec"))?;
+        let model_p = spec
+            .params
+            .get("model")
+            .ok_or_else(|| params_err(name, "missing 'model'"))?;
+        let (is_teacher, distill) = match entry.role {
+            ModelRole::Teacher => (true, None),
+            ModelRole::Student { distill, .. } => (false, distill),
         };
-        let name = spec.name.as_str();
-        let p = |key: &str| spec.params.get(key);
-        let model_p = p("model").ok_or_else(|| params_err(name, "missing 'model'"))?;
-        let train_p = p("train").ok_or_else(|| params_err(name, "missing 'train'"))?;
-        let distill = p("distill").filter(|d| !d.is_null());
-        let dataset = name.split('/').nth(1).unwrap_or_default().to_owned();
-        c.s("dataset", Some(dataset.clone()));
+        c.s("dataset", Some(entry.dataset.clone()));
         c.s(
             "model",
             Some(if is_teacher { "teacher" } else { "student" }.to_owned()),
@@ -170,95 +142,83 @@ pub fn gather(store_root: &Path, specs: &[StageSpec]) -> Result<DataFrame, Table
                 .map(str::to_owned),
         );
         c.i("depth", model_p.get("depth").and_then(Value::as_i64));
-        c.f(
-            "temperature".into(),
-            distill
-                .and_then(|d| d.get("temperature"))
-                .and_then(Value::as_f64),
-        );
+        c.f("temperature".into(), distill.map(|(t, _)| t));
         let alpha = match (is_teacher, distill) {
             (true, _) => None,
             (false, None) => Some(0.0),
-            (false, Some(d)) => d.get("alpha").and_then(Value::as_f64),
+            (false, Some((_, a))) => Some(a),
         };
         c.f("alpha".into(), alpha);
         control.push(!is_teacher && distill.is_none());
-        c.i("seed", train_p.get("seed").and_then(Value::as_i64));
+        c.i("seed", i64::try_from(entry.seed).ok());
 
-        let model_fp = spec.fingerprint();
-        let eval_fp = fp_of("evaluate", name);
-        let explain_fp = fp_of("explain", name);
-        // One timing stage per data set, `timing/<ds>`, times its models
-        // side by side: each under its own stage name (`timing_scope =
-        // "model"`) or one per architecture (`teacher`, `student-d<k>`).
-        let (timing_fp, timing) = match timings.get(&dataset) {
-            Some(t) => t.clone(),
-            None => {
-                let fp = fp_of("timing", &dataset);
-                let t = (
-                    fp.clone(),
-                    read_artifact(store_root, fp.as_ref(), "timing.json")?,
-                );
-                timings.insert(dataset.clone(), t.clone());
-                t
+        let eval_fp = Some(&entry.evaluate.fingerprint);
+        let explain_fp = entry.explain.as_ref().map(|e| &e.fingerprint);
+        // One timing stage per data set times its models side by side, each
+        // under the label the index names (its stage name, or its
+        // architecture's when one model per architecture is timed).
+        let mut t = None;
+        if let Some((stage, label)) = &entry.timing {
+            let fp = &stage.fingerprint;
+            if !timings.contains_key(fp) {
+                timings.insert(fp.clone(), read_artifact(store, Some(fp))?);
             }
-        };
-        let arch_label = if is_teacher {
-            "teacher".to_owned()
-        } else {
-            format!(
-                "student-d{}",
-                model_p.get("depth").and_then(Value::as_i64).unwrap_or(0)
-            )
-        };
-        let t = timing.as_ref().and_then(|t| {
-            let models = t.get("models")?;
-            models.get(name).or_else(|| models.get(&arch_label))
-        });
-        let metrics = read_artifact(store_root, eval_fp.as_ref(), "metrics.json")?;
-        let latency = read_artifact(store_root, eval_fp.as_ref(), "latency.json")?;
-        let explain = read_artifact(store_root, explain_fp.as_ref(), "explain.json")?;
+            t = timings[fp]
+                .as_ref()
+                .and_then(|timing| timing.models.get(label));
+        }
+        let metrics: Option<Metrics> = read_artifact(store, eval_fp)?;
+        let latency: Option<Latency> = read_artifact(store, eval_fp)?;
+        let explain: Option<Explain> = read_artifact(store, explain_fp)?;
         let (m, e) = (metrics.as_ref(), explain.as_ref());
 
-        c.i("params", int(m, "/params"));
-        c.i("macs", int(m, "/macs"));
-        c.f("accuracy".into(), num(m, "/accuracy"));
-        c.f("macro_f1".into(), num(m, "/macro_f1"));
-        c.f("weighted_f1".into(), num(m, "/weighted_f1"));
-        c.f("roc_auc".into(), num(m, "/roc_auc_macro_ovr"));
+        c.i("params", m.map(|m| m.params as i64));
+        c.i("macs", m.map(|m| m.macs as i64));
+        c.f("accuracy".into(), m.map(|m| m.accuracy));
+        c.f("macro_f1".into(), m.map(|m| m.macro_f1));
+        c.f("weighted_f1".into(), m.map(|m| m.weighted_f1));
+        c.f("roc_auc".into(), m.and_then(|m| m.roc_auc_macro_ovr));
         c.f(
             "latency_ms".into(),
-            num(latency.as_ref(), "/latency_ms_median"),
+            latency.as_ref().map(|l| l.latency_ms_median),
         );
         for method in METHODS {
             c.f(
                 format!("{method}_s"),
-                num(t, &format!("/methods/{method}/median_s")),
+                t.and_then(|t| t.methods.get(method)).map(|s| s.median_s),
             );
         }
         for method in FAITHFUL_METHODS {
-            for curve in ["deletion", "insertion"] {
-                c.f(
-                    format!("{method}_{curve}_auc"),
-                    num(e, &format!("/methods/{method}/{curve}_auc")),
-                );
-            }
+            let aucs = e.and_then(|e| e.methods.faithfulness(method));
+            c.f(
+                format!("{method}_deletion_auc"),
+                aucs.and_then(|(d, _)| present(d)),
+            );
+            c.f(
+                format!("{method}_insertion_auc"),
+                aucs.and_then(|(_, i)| present(i)),
+            );
         }
+        let agreement = e.and_then(|e| e.agreement.as_ref());
         c.f(
             "agreement_pearson".into(),
-            num(e, "/agreement/gradcam_pearson"),
+            agreement.and_then(|a| a.gradcam_pearson),
         );
         c.f(
             "agreement_iou_top10".into(),
-            num(e, "/agreement/gradcam_iou_top10"),
+            agreement.map(|a| a.gradcam_iou_top10),
         );
         c.s("model_stage", Some(name.to_owned()));
-        c.s("model_fp", Some(model_fp.to_string()));
+        c.s("model_fp", Some(entry.model.fingerprint.to_string()));
         c.s("evaluate_fp", eval_fp.map(|f| f.to_string()));
         c.s("explain_fp", explain_fp.map(|f| f.to_string()));
         c.s(
             "timing_fp",
-            timing_fp.filter(|_| t.is_some()).map(|f| f.to_string()),
+            entry
+                .timing
+                .as_ref()
+                .filter(|_| t.is_some())
+                .map(|(stage, _)| stage.fingerprint.to_string()),
         );
     }
     if control.is_empty() {
@@ -281,7 +241,7 @@ fn empty_frame() -> DataFrame {
         Column::new_empty("params".into(), &DataType::Int64),
         Column::new_empty("macs".into(), &DataType::Int64),
     ];
-    let floats = super::summarize::metric_columns();
+    let floats = metric_columns();
     cols.extend(
         floats
             .iter()

@@ -4,33 +4,11 @@
 
 use polars::prelude::*;
 
-use super::gather::{FAITHFUL_METHODS, METHODS};
+use super::columns::{metric_columns, FAITHFUL_METHODS, METHODS};
 use super::TablesError;
 
 /// How the no-distillation control appears in the `model` column.
 pub const CONTROL_LABEL: &str = "student (control, α=0)";
-
-/// Metric columns of the gathered frame that are averaged over seeds.
-pub(crate) fn metric_columns() -> Vec<String> {
-    let mut v: Vec<String> = [
-        "accuracy",
-        "macro_f1",
-        "weighted_f1",
-        "roc_auc",
-        "latency_ms",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    v.extend(METHODS.iter().map(|m| format!("{m}_s")));
-    for m in FAITHFUL_METHODS {
-        v.push(format!("{m}_deletion_auc"));
-        v.push(format!("{m}_insertion_auc"));
-    }
-    v.push("agreement_pearson".into());
-    v.push("agreement_iou_top10".into());
-    v
-}
 
 /// The grouping keys of [`summarize`].
 pub(crate) const KEYS: [&str; 6] = ["dataset", "model", "arch", "depth", "temperature", "alpha"];

@@ -9,8 +9,8 @@ use super::*;
 
 fn store(unpublished: &[&str]) -> (tempfile::TempDir, DataFrame) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let specs = fixture::build(dir.path(), unpublished);
-    let df = gather(dir.path(), &specs).expect("gather");
+    let f = fixture::build(dir.path(), unpublished);
+    let df = gather(&f.store, &f.specs, &f.index).expect("gather");
     (dir, df)
 }
 
@@ -121,13 +121,14 @@ fn times_per_architecture_apply_to_every_model_of_it() {
     // architecture (teacher, student-d<k>), shared by every seed and
     // (T, alpha) of that architecture.
     let dir = tempfile::tempdir().expect("tempdir");
-    let specs = fixture::build(dir.path(), &[]);
-    let t = specs.iter().find(|s| s.kind == "timing").unwrap();
-    let mut models = serde_json::Map::new();
+    let mut f = fixture::build(dir.path(), &[]);
+    fixture::time_by_architecture(&mut f.index);
+    let t = f.specs.iter().find(|s| s.kind == "timing").unwrap();
+    let mut models = std::collections::BTreeMap::new();
     models.insert("teacher".into(), fixture::timing_entry(0.03));
     models.insert("student-d1".into(), fixture::timing_entry(0.001));
-    fixture::write_timing(dir.path(), &t.fingerprint(), models);
-    let df = gather(dir.path(), &specs).expect("gather");
+    fixture::write_timing(&f.store, &t.fingerprint(), models);
+    let df = gather(&f.store, &f.specs, &f.index).expect("gather");
     let teacher = row_where(&df, col("model").eq(lit("teacher")));
     let d1 = row_where(
         &df,

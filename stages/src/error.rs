@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use engine::exec::StageFailure;
+use study::contract::artifacts::ArtifactFile;
 
 /// What can go wrong in a data, training or evaluation stage.
 #[derive(Debug, thiserror::Error)]
@@ -112,4 +113,21 @@ pub(crate) fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T)
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Writes `value` into the artifact folder `dir` under its file name, in
+/// the contract's byte format, naming the file on failure.
+pub(crate) fn write_artifact<T: ArtifactFile>(dir: &std::path::Path, value: &T) -> Result<()> {
+    let path = dir.join(T::FILE);
+    let bytes = value.to_bytes().map_err(|source| StagesError::Json {
+        path: path.clone(),
+        source,
+    })?;
+    std::fs::write(&path, bytes).map_err(|source| StagesError::Write { path, source })
+}
+
+/// Reads the artifact file of type `T` from the artifact folder `dir`.
+pub(crate) fn read_artifact<T: ArtifactFile>(dir: &std::path::Path) -> Result<T> {
+    let path = dir.join(T::FILE);
+    T::from_bytes(&read_file(&path)?).map_err(|source| StagesError::Json { path, source })
 }

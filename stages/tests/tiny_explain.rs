@@ -12,7 +12,7 @@ use engine::exec::StageReport;
 use serde::Serialize;
 use serde_json::Value;
 use stages::data::{list_input_files, prepare_dataset};
-use study::experiment::params::{
+use study::kd::params::{
     DatasetFormat, DistillParams, ExplainMethod, ExplainParams, ModelParams, StudentParams,
     TeacherParams, TimingParams,
 };

@@ -15,7 +15,7 @@ use engine::exec::StageReport;
 use engine::spec::{Resources, StageSpec};
 use serde::Serialize;
 use stages::data::{list_input_files, prepare_dataset, PreparedData};
-use study::experiment::params::{
+use study::kd::params::{
     Arch, DatasetFormat, DistillParams, EvalParams, ModelParams, Schedule, StudentParams,
     TeacherParams,
 };

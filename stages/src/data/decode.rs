@@ -1,8 +1,10 @@
 //! Decoding, colour conversion and resizing of one image to the stored
 //! [channels, size, size] u8 layout.
 
+use std::io::Cursor;
+
 use image::imageops::FilterType;
-use image::{DynamicImage, GrayImage, RgbImage};
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, RgbImage};
 
 use super::sources::Content;
 
@@ -49,5 +51,34 @@ pub(crate) fn to_chw(content: &Content, channels: u32, size: u32) -> Result<Vec<
             out[2 * plane + p] = px[2];
         }
         Ok(out)
+    }
+}
+
+/// Decodes `content` to an image, upright: the EXIF orientation of an
+/// encoded file (JPEG, PNG `eXIf`, TIFF) is applied, so a scan saved rotated
+/// with an orientation tag compares equal to an upright copy. Err carries the
+/// decoder's reason.
+pub(crate) fn to_upright_image(content: &Content) -> Result<DynamicImage, String> {
+    match content {
+        Content::Encoded(bytes) => {
+            let mut decoder = ImageReader::new(Cursor::new(bytes.as_slice()))
+                .with_guessed_format()
+                .map_err(|e| e.to_string())?
+                .into_decoder()
+                .map_err(|e| e.to_string())?;
+            let orientation = decoder.orientation().map_err(|e| e.to_string())?;
+            let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+            img.apply_orientation(orientation);
+            Ok(img)
+        }
+        Content::Pixels { h, w, c, data } => {
+            let (w32, h32) = (*w as u32, *h as u32);
+            let img = if *c == 1 {
+                GrayImage::from_raw(w32, h32, data.clone()).map(DynamicImage::ImageLuma8)
+            } else {
+                RgbImage::from_raw(w32, h32, data.clone()).map(DynamicImage::ImageRgb8)
+            };
+            img.ok_or_else(|| "pixel buffer has the wrong length".to_string())
+        }
     }
 }

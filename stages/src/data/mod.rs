@@ -7,9 +7,15 @@
 //! i64 labels per split) + `dataset.json`. Normalisation statistics are
 //! computed on the training split only and applied at load time
 //! ([`PreparedData::load`]), so training never decodes an image again.
+//!
+//! Not yet wired into `prepare`: [`near_dup`] groups near-duplicates (same
+//! scan re-encoded or resized) and [`split::group_stratified_split`] keeps
+//! each group inside one split.
 
 mod arrays;
 mod decode;
+mod grouping_error;
+mod near_dup;
 mod prepared;
 mod sources;
 mod split;
@@ -19,35 +25,19 @@ use std::path::Path;
 
 use engine::exec::{StageContext, StageReport};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use study::experiment::params::DatasetParams;
+use study::contract::artifacts::Dataset;
+use study::kd::params::DatasetParams;
 use tch::Tensor;
 
+pub use grouping_error::GroupingError;
+pub use near_dup::{
+    HashKind, NearDupCfg, NearDupCounts, NearDupReport, OnLabelConflict, DEFAULT_CANONICAL_SIZE,
+    DEFAULT_MAX_HAMMING, DEFAULT_MIN_PEARSON,
+};
 pub use prepared::{PreparedData, Split};
 pub use sources::{list_input_files, InputFile};
 
-use crate::error::{write_json, Result, StagesError};
-
-/// `dataset.json`: everything about a prepared dataset except the pixels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DatasetInfo {
-    pub name: String,
-    pub classes: Vec<String>,
-    pub channels: u32,
-    pub image_size: u32,
-    /// split → class → count.
-    pub counts: BTreeMap<String, BTreeMap<String, usize>>,
-    /// Per-channel mean and std of the training split, pixels in [0, 1].
-    pub mean: Vec<f64>,
-    pub std: Vec<f64>,
-    pub duplicates_removed: usize,
-    pub skipped_corrupt: usize,
-    /// Files skipped as corrupt (keys), when `skip_corrupt` is on.
-    #[serde(default)]
-    pub skipped_files: Vec<String>,
-    /// split → SHA-256 of every image in it, in stored order.
-    pub split: BTreeMap<String, Vec<String>>,
-}
+use crate::error::{write_artifact, Result, StagesError};
 
 /// The `prepare` stage: reads `ctx.spec.inputs` (keys relative to
 /// `ctx.spec.input_root`, content hashes checked) and writes the dataset.
@@ -87,7 +77,7 @@ pub fn prepare_dataset(
     files: &[InputFile],
     out_dir: &Path,
     threads: usize,
-) -> Result<DatasetInfo> {
+) -> Result<Dataset> {
     validate(params)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -125,11 +115,7 @@ fn validate(p: &DatasetParams) -> Result<()> {
     Ok(())
 }
 
-fn prepare_in_pool(
-    params: &DatasetParams,
-    files: &[InputFile],
-    out_dir: &Path,
-) -> Result<DatasetInfo> {
+fn prepare_in_pool(params: &DatasetParams, files: &[InputFile], out_dir: &Path) -> Result<Dataset> {
     let source = sources::read_source(params, files)?;
     let classes = source.classes;
     let (items, duplicates_removed) = split::dedupe(source.items);
@@ -231,7 +217,7 @@ fn prepare_in_pool(
         "writing {}",
         data_path.display()
     )))?;
-    let info = DatasetInfo {
+    let info = Dataset {
         name: params.name.clone(),
         classes,
         channels: params.channels,
@@ -244,7 +230,7 @@ fn prepare_in_pool(
         skipped_files,
         split: split_hashes,
     };
-    write_json(&out_dir.join("dataset.json"), &info)?;
+    write_artifact(out_dir, &info)?;
     Ok(info)
 }
 

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use engine::exec::StageFailure;
+use study::contract::artifacts::Dataset;
 use tch::{Kind, Tensor};
 
-use super::DatasetInfo;
-use crate::error::{read_json, StagesError};
+use crate::error::{read_artifact, StagesError};
 
 /// One split of a prepared dataset.
 pub struct Split {
@@ -40,7 +40,7 @@ pub struct PreparedData {
     pub val: Split,
     pub test: Split,
     /// The whole `dataset.json`.
-    pub info: DatasetInfo,
+    pub info: Dataset,
 }
 
 impl PreparedData {
@@ -50,7 +50,7 @@ impl PreparedData {
     }
 
     fn load_inner(dir: &Path) -> Result<PreparedData, StagesError> {
-        let info: DatasetInfo = read_json(&dir.join("dataset.json"))?;
+        let info: Dataset = read_artifact(dir)?;
         let path = dir.join("data.safetensors");
         let tensors = Tensor::read_safetensors(&path)
             .map_err(StagesError::torch(format!("reading {}", path.display())))?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use study::experiment::params::{DatasetFormat, DatasetParams};
+use study::kd::params::{DatasetFormat, DatasetParams};
 
 use super::arrays::{self, ImageArray};
 use crate::error::{read_file, Result, StagesError};

@@ -1,44 +1,7 @@
 //! Classification metrics from labels and predicted probabilities, in plain
 //! Rust (no tensors), so they are tested against hand-computed examples.
 
-use serde::{Deserialize, Serialize};
-
-/// Precision, recall and F1 of one class (one-vs-rest).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassMetrics {
-    pub class: String,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    pub support: u64,
-}
-
-/// Test-split metrics of one model (`metrics.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Metrics {
-    pub accuracy: f64,
-    pub macro_precision: f64,
-    pub macro_recall: f64,
-    pub macro_f1: f64,
-    pub weighted_precision: f64,
-    pub weighted_recall: f64,
-    pub weighted_f1: f64,
-    pub per_class: Vec<ClassMetrics>,
-    /// confusion[true][predicted].
-    pub confusion: Vec<Vec<u64>>,
-    /// Mean one-vs-rest ROC-AUC over the classes that have both positives
-    /// and negatives in the split; `None` when no class has.
-    pub roc_auc_macro_ovr: Option<f64>,
-    pub params: u64,
-    pub macs: u64,
-    /// Wall-clock, so written to `latency.json`, not `metrics.json` (which
-    /// is bit-identical across reruns).
-    #[serde(skip)]
-    pub latency_ms_median: f64,
-    #[serde(skip)]
-    pub latency_ms_p95: f64,
-    pub classes: Vec<String>,
-}
+pub use study::contract::artifacts::metrics::{ClassMetrics, Metrics};
 
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 {
@@ -61,8 +24,8 @@ pub fn argmax(p: &[f64]) -> usize {
 
 /// Metrics from true labels and per-class probabilities ([n][classes]).
 /// Precision of a class that is never predicted is 0 (as is its F1), and it
-/// still counts in the macro average. Size and latency fields are left at 0
-/// for the caller to fill.
+/// still counts in the macro average. Size fields are left at 0 for the
+/// caller to fill.
 pub fn classification_metrics(labels: &[usize], probs: &[Vec<f64>], classes: &[String]) -> Metrics {
     let k = classes.len();
     let preds: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
@@ -121,8 +84,6 @@ pub fn classification_metrics(labels: &[usize], probs: &[Vec<f64>], classes: &[S
         confusion,
         params: 0,
         macs: 0,
-        latency_ms_median: 0.0,
-        latency_ms_p95: 0.0,
         classes: classes.to_vec(),
     }
 }

@@ -1,6 +1,6 @@
 //! The `evaluate` stage: test-split metrics of one trained model, its size
-//! and its per-image inference latency, written as `metrics.json` and a
-//! one-row `metrics.csv`.
+//! and its per-image inference latency, written as `metrics.json`,
+//! `latency.json` and a one-row `metrics.csv`.
 
 pub mod metrics;
 
@@ -9,15 +9,19 @@ use std::time::Instant;
 
 use engine::exec::{StageContext, StageFailure, StageReport};
 use serde_json::json;
-use study::experiment::params::EvalParams;
+use study::contract::artifacts::Latency;
+use study::kd::params::EvalParams;
 use tch::{Device, Kind, Tensor};
 
 use crate::data::PreparedData;
 use crate::device::{device_name, resolve_device};
-use crate::error::{write_json, Result, StagesError};
+use crate::error::{write_artifact, Result, StagesError};
 use crate::models::{load_model_with_info, Classifier};
 use crate::train::fit::predict_logits;
 pub use metrics::{classification_metrics, ClassMetrics, Metrics};
+
+/// The one-row CSV form of [`Metrics`], with one `f1_<class>` per class.
+pub const METRICS_CSV: &str = "metrics.csv";
 
 /// The `evaluate` stage (upstream roles `data` and `model`).
 pub fn run_evaluate(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
@@ -25,28 +29,28 @@ pub fn run_evaluate(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure>
     let device = resolve_device(&p.device)?;
     let data = PreparedData::load(ctx.upstream_dir("data")?)?;
     let (model, info) = load_model_with_info(ctx.upstream_dir("model")?, device)?;
-    let mut m = evaluate_model(model.as_ref(), &data, device, &p)?;
+    let (mut m, latency) = evaluate_model(model.as_ref(), &data, device, &p)?;
     m.params = info.params;
     m.macs = info.macs;
-    write_metrics(ctx.out_dir, &m)?;
+    write_metrics(ctx.out_dir, &m, &latency)?;
     Ok(StageReport {
         device: device_name(device),
         summary: json!({
             "accuracy": m.accuracy,
             "macro_f1": m.macro_f1,
             "roc_auc_macro_ovr": m.roc_auc_macro_ovr,
-            "latency_ms_median": m.latency_ms_median,
+            "latency_ms_median": latency.latency_ms_median,
         }),
     })
 }
 
-/// Test-split metrics and latency of `model` (size fields left at 0).
+/// Test-split metrics (size fields left at 0) and latency of `model`.
 pub fn evaluate_model(
     model: &dyn Classifier,
     data: &PreparedData,
     device: Device,
     p: &EvalParams,
-) -> Result<Metrics> {
+) -> Result<(Metrics, Latency)> {
     let logits = predict_logits(model, &data.test.x, device, 64);
     let probs = logits.softmax(-1, Kind::Double);
     let n = probs.size()[0];
@@ -61,7 +65,7 @@ pub fn evaluate_model(
         .into_iter()
         .map(|l| l as usize)
         .collect();
-    let mut m = classification_metrics(&labels, &probs, &data.classes);
+    let m = classification_metrics(&labels, &probs, &data.classes);
     let (median, p95) = latency_ms(
         model,
         &data.test.x,
@@ -69,9 +73,11 @@ pub fn evaluate_model(
         p.latency_warmup,
         p.latency_repeats,
     );
-    m.latency_ms_median = median;
-    m.latency_ms_p95 = p95;
-    Ok(m)
+    let latency = Latency {
+        latency_ms_median: median,
+        latency_ms_p95: p95,
+    };
+    Ok((m, latency))
 }
 
 /// Median and p95 wall time (ms) of a one-image forward pass after
@@ -111,13 +117,10 @@ pub fn latency_ms(
     metrics::median_p95(&samples)
 }
 
-/// Writes `metrics.json` and the one-row `metrics.csv`.
-pub fn write_metrics(dir: &Path, m: &Metrics) -> Result<()> {
-    write_json(&dir.join("metrics.json"), m)?;
-    write_json(
-        &dir.join("latency.json"),
-        &json!({"latency_ms_median": m.latency_ms_median, "latency_ms_p95": m.latency_ms_p95}),
-    )?;
+/// Writes `metrics.json`, `latency.json` and the one-row `metrics.csv`.
+pub fn write_metrics(dir: &Path, m: &Metrics, latency: &Latency) -> Result<()> {
+    write_artifact(dir, m)?;
+    write_artifact(dir, latency)?;
     let mut header = vec![
         "accuracy",
         "macro_precision",
@@ -151,7 +154,7 @@ pub fn write_metrics(dir: &Path, m: &Metrics) -> Result<()> {
         header.push(format!("f1_{}", c.class));
         row.push(c.f1.to_string());
     }
-    let path = dir.join("metrics.csv");
+    let path = dir.join(METRICS_CSV);
     let csv_err = |source| StagesError::Csv {
         path: path.clone(),
         source,

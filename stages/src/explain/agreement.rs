@@ -2,6 +2,8 @@
 //! teacher's Grad-CAM): Pearson correlation of the pixel values, and the
 //! IoU of their top-10 % pixels.
 
+pub use study::contract::artifacts::explain::Agreement;
+
 /// Fraction of pixels in the "top" set of [`top_fraction_iou`].
 pub const TOP_FRACTION: f64 = 0.10;
 
@@ -47,18 +49,6 @@ pub fn top_fraction_iou(a: &[f32], b: &[f32], fraction: f64) -> f64 {
     let inter = sa.iter().zip(&sb).filter(|(x, y)| **x && **y).count();
     let union = sa.iter().zip(&sb).filter(|(x, y)| **x || **y).count();
     inter as f64 / union as f64
-}
-
-/// Mean agreement over a sample of image pairs.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Agreement {
-    /// Mean Pearson over the images where it is defined (`None` if none).
-    pub gradcam_pearson: Option<f64>,
-    /// Mean top-10 % IoU over all images.
-    pub gradcam_iou_top10: f64,
-    /// Images compared, and those with a constant map (Pearson undefined).
-    pub images: usize,
-    pub pearson_undefined: usize,
 }
 
 /// Compares maps pairwise (each a flat [H·W] slice).

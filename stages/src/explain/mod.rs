@@ -1,7 +1,8 @@
 //! Explanations and their cost: hierarchical feature maps (the paper's
 //! KD-FMV), Grad-CAM, expected gradients (SHAP's GradientExplainer), their
 //! faithfulness (deletion / insertion AUC), teacher–student agreement, the
-//! drawing of overlays, and the `explain` and `timing` stages.
+//! drawing of overlays, and the `explain` ([`run`]) and `timing`
+//! ([`timing`]) stages.
 
 pub mod agreement;
 pub mod colormap;
@@ -12,11 +13,14 @@ pub mod feature_maps;
 pub mod gradcam;
 mod maps;
 pub mod overlay;
+mod run;
 pub mod sample;
-mod stage;
+mod shared;
 #[cfg(test)]
 mod test_models;
 pub mod timing;
 
 pub use error::ExplainError;
-pub use stage::{method_name, overlay_name, run_explain, run_timing, TEACHER_EXPLAIN};
+pub use run::{overlay_name, run_explain, TEACHER_EXPLAIN};
+pub use shared::method_name;
+pub use timing::run_timing;

@@ -1,7 +1,9 @@
-//! Tiny hand-built classifiers with fixed weights for the explainers' tests.
+//! Tiny hand-built classifiers with fixed weights, and their inputs, for the
+//! explainers' tests.
 
 use tch::{Kind, Tensor};
 
+use super::shared::Inputs;
 use crate::models::Classifier;
 
 /// Deterministic weights in [-1, 1) from a small formula.
@@ -169,4 +171,16 @@ pub(crate) fn inputs(shape: &[i64], seed: u64, kind: Kind) -> Tensor {
     let n: i64 = shape.iter().product();
     let v: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
     Tensor::from_slice(&v).to_kind(kind).view(shape)
+}
+
+/// Ten 6×6 grayscale test images (alternating labels 0, 1) and twelve
+/// training images, as the explain and timing stages load them.
+pub(crate) fn test_inputs() -> Inputs {
+    Inputs {
+        test_x: inputs(&[10, 1, 6, 6], 30, Kind::Float),
+        test_y: Tensor::from_slice(&[0i64, 1, 0, 1, 0, 1, 0, 1, 0, 1]),
+        train_x: inputs(&[12, 1, 6, 6], 31, Kind::Float),
+        mean: vec![0.5],
+        std: vec![0.25],
+    }
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use engine::exec::StageFailure;
 use serde::{Deserialize, Serialize};
-use study::experiment::params::{Arch, ModelParams};
+use study::kd::params::{Arch, ModelParams};
 use tch::{nn, Device, Tensor};
 
 pub use cnn::{Cnn, CnnConfig};

@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use study::experiment::params::{DistillParams, Schedule, TrainParams};
+use study::kd::params::{DistillParams, Schedule, TrainParams};
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 

@@ -18,20 +18,20 @@
 pub mod augment;
 pub mod distill;
 pub mod fit;
+pub mod losses;
 pub mod schedule;
 
 use std::path::Path;
 
 use engine::exec::{StageContext, StageFailure, StageReport};
 use serde_json::json;
-use study::experiment::params::{
-    DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams,
-};
+use study::contract::artifacts::train::{self, Throughput, Train};
+use study::kd::params::{DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams};
 use tch::{nn, Tensor};
 
 use crate::data::PreparedData;
 use crate::device::{device_name, resolve_device, seed_everything};
-use crate::error::{write_json, Result, StagesError};
+use crate::error::{write_artifact, write_json, Result, StagesError};
 use crate::models::{build_model, load_pretrained, param_count, save_weights, ModelInfo};
 use fit::{fit, predict_logits, Distill, FitResult};
 
@@ -166,26 +166,40 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
     write_json(&out.join("model.json"), &info)?;
     write_history(&out.join("history.csv"), &res)?;
     let threads = tch::get_num_threads();
-    let train_json = json!({
-        "best_epoch": res.best_epoch,
-        "best_val_acc": res.best_val_acc,
-        "best_val_loss": res.best_val_loss,
-        "epochs": job.train.epochs,
-        "threads": threads,
-        "device": device_name(device),
-        "seed": job.train.seed,
-        "params": info.params,
-        "macs": info.macs,
-        "distill": job.distill.as_ref().map(|(p, _)| json!({"temperature": p.temperature, "alpha": p.alpha})),
-        "distill_source": if job.distill.is_some() { "cached teacher logits of the un-augmented training images" } else { "none" },
-        "pretrained": pretrained.map(|(l, s)| json!({"loaded": l, "skipped": s})),
+    let distilled = job.distill.as_ref().map(|(p, _)| train::Distill {
+        alpha: p.alpha,
+        temperature: p.temperature,
     });
-    write_json(&out.join("train.json"), &train_json)?;
+    let distill_source = match distilled {
+        Some(_) => train::DISTILL_SOURCE_CACHED,
+        None => train::DISTILL_SOURCE_NONE,
+    };
+    write_artifact(
+        out,
+        &Train {
+            best_epoch: res.best_epoch,
+            best_val_acc: res.best_val_acc,
+            best_val_loss: res.best_val_loss,
+            device: device_name(device),
+            distill: distilled,
+            distill_source: distill_source.to_owned(),
+            epochs: job.train.epochs,
+            macs: info.macs,
+            params: info.params,
+            pretrained: pretrained.map(|(loaded, skipped)| train::Pretrained { loaded, skipped }),
+            seed: job.train.seed,
+            threads,
+        },
+    )?;
     // Wall-clock measurements live in their own file: everything else this
     // stage writes is bit-identical across reruns (see `kdpipe verify`).
-    write_json(
-        &out.join("throughput.json"),
-        &json!({"images_per_s": res.images_per_s, "train_seconds": res.train_seconds, "threads": threads}),
+    write_artifact(
+        out,
+        &Throughput {
+            images_per_s: res.images_per_s,
+            train_seconds: res.train_seconds,
+            threads,
+        },
     )?;
     if job.teacher_logits_out {
         let bs = job.train.batch_size as usize;

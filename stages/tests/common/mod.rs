@@ -9,9 +9,7 @@ use std::path::Path;
 use engine::exec::{Progress, StageContext, StageReport};
 use engine::spec::{Resources, StageSpec};
 use serde::Serialize;
-use study::experiment::params::{
-    Arch, DatasetFormat, DatasetParams, ModelParams, Schedule, TrainParams,
-};
+use study::kd::params::{Arch, DatasetFormat, DatasetParams, ModelParams, Schedule, TrainParams};
 
 pub fn ds_params(name: &str, format: DatasetFormat, size: u32, channels: u32) -> DatasetParams {
     DatasetParams {

@@ -9,8 +9,10 @@ use serde::de::DeserializeOwned;
 use super::error::{ExperimentError, Problem};
 use super::locate::{line_col, Doc, KeyPath};
 use super::resolved::Experiment;
-use super::schema::{KdFile, ToyFile};
-use super::validate::{validate_kd, validate_toy};
+use crate::kd::schema::KdFile;
+use crate::kd::validate::validate_kd;
+use crate::toy::schema::ToyFile;
+use crate::toy::validate::validate_toy;
 
 /// Reads, parses and validates the experiment file at `path`. Relative paths
 /// in the file (datasets, weights) are resolved against its folder.

@@ -1,27 +1,25 @@
-//! Experiment files: the TOML schema ([`schema`]), loading with precise
-//! errors ([`load`]), validation into resolved types ([`resolved`]) and the
-//! expansion of a study into fingerprinted stage specs ([`expand`]).
-//! [`params`] holds the typed parameters of every ML stage kind.
+//! What every study shares: the experiment file loaded ([`load()`]) and
+//! checked with every problem pointed at its line and column (`locate.rs`,
+//! the generic checker of `check.rs`, [`ExperimentError`]), the top-level
+//! keys ([`schema`]), the resolved [`Experiment`] and its [`Study`], and the
+//! expansion of a study into stage specs ([`expand()`], [`ExpandContext`],
+//! [`Expansion`]).
 
-mod builtin;
+pub(crate) mod check;
 mod error;
 mod expand;
-mod generate;
-mod inputs;
+mod expansion;
 mod load;
-mod locate;
-pub mod params;
+pub(crate) mod locate;
 mod resolved;
 pub mod schema;
-mod toy;
-mod validate;
+pub(crate) mod validate;
 
-pub use builtin::{builtin_path, KNOWN as BUILTIN_DATASETS};
 pub use error::{ExperimentError, Problem};
-pub use expand::{expand, ExpandContext, Expansion};
-pub use generate::{generate_large_toml, large_kd_stage_count};
+pub use expand::expand;
+pub use expansion::{ExpandContext, Expansion};
 pub use load::{load, load_str};
-pub use resolved::*;
+pub use resolved::{ExecutorConfig, ExecutorKind, Experiment, Study};
 
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,15 @@
 //! bookworm's packages, started by scripts/slurm-up.sh), and the argument
 //! vector given to sbatch.
 
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::command::escape_output_pattern;
+use super::executor::JOB_SCRIPT;
 use super::*;
+use crate::fingerprint::Fingerprint;
+use crate::scheduler::{Executor, JobOutcome};
+use crate::spec::StageSpec;
 
 const COMPLETED: &str = include_str!("../../../testdata/slurm/scontrol_completed.txt");
 const FAILED_EXIT1: &str = include_str!("../../../testdata/slurm/scontrol_failed_exit1.txt");

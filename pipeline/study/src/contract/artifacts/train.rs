@@ -1,0 +1,69 @@
+//! `train.json` and `throughput.json` of a `teacher` or `student` stage: how
+//! the kept weights were selected (bit-identical across reruns), and the
+//! training speed (wall-clock, so in a file of its own).
+
+use serde::{Deserialize, Serialize};
+
+use super::{nullable, ArtifactFile};
+
+/// [`Train::distill_source`] of a distilled student.
+pub const DISTILL_SOURCE_CACHED: &str = "cached teacher logits of the un-augmented training images";
+/// [`Train::distill_source`] without distillation.
+pub const DISTILL_SOURCE_NONE: &str = "none";
+
+/// `train.json` (keys sorted, as the file has always had them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Train {
+    /// 1-based epoch whose weights were kept.
+    pub best_epoch: u32,
+    #[serde(deserialize_with = "nullable::f64")]
+    pub best_val_acc: f64,
+    #[serde(deserialize_with = "nullable::f64")]
+    pub best_val_loss: f64,
+    pub device: String,
+    /// `null` for a teacher and the no-distillation control.
+    pub distill: Option<Distill>,
+    pub distill_source: String,
+    pub epochs: u32,
+    pub macs: u64,
+    pub params: u64,
+    /// `null` without pretrained weights.
+    pub pretrained: Option<Pretrained>,
+    pub seed: u64,
+    /// libtorch threads while training.
+    pub threads: i32,
+}
+
+impl ArtifactFile for Train {
+    const FILE: &'static str = "train.json";
+}
+
+/// The distillation a student was trained with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distill {
+    pub alpha: f64,
+    pub temperature: f64,
+}
+
+/// Tensors taken from (and left out of) the pretrained weights file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pretrained {
+    pub loaded: usize,
+    pub skipped: usize,
+}
+
+/// `throughput.json` (keys sorted, as the file has always had them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    /// Training images per second (forward, backward, step).
+    #[serde(deserialize_with = "nullable::f64")]
+    pub images_per_s: f64,
+    /// libtorch threads while training.
+    pub threads: i32,
+    #[serde(deserialize_with = "nullable::f64")]
+    pub train_seconds: f64,
+}
+
+impl ArtifactFile for Throughput {
+    const FILE: &'static str = "throughput.json";
+}

@@ -1,0 +1,25 @@
+//! The knowledge-distillation study (`kind = "kd"`, the default): its TOML
+//! tables ([`schema`]), their validation into resolved types ([`KdStudy`]
+//! and the types it holds), the typed parameters of its stage kinds
+//! ([`params`], which the `stages` crate reads back), its input files and
+//! built-in data sets, and its expansion: datasets × seeds × teacher ×
+//! student depth × temperature × alpha, each model evaluated, explained and
+//! timed.
+
+mod builtin;
+pub(crate) mod expand;
+mod inputs;
+pub mod params;
+mod resolved;
+pub mod schema;
+pub(crate) mod validate;
+mod validate_dataset;
+
+pub use builtin::{builtin_path, KNOWN as BUILTIN_DATASETS};
+pub use resolved::{
+    DatasetConfig, DatasetSource, Device, EvaluateConfig, ExplainConfig, KdStudy, ModelConfig,
+    Sweep, TimingScope, TrainConfig,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+//! The validated KD study: every default filled in, every value checked and
+//! typed; what expansion ([`super::expand`]) reads.
+
+use std::path::PathBuf;
+
+use super::params::{DatasetFormat, DatasetParams, ExplainMethod, ModelParams, Schedule};
+
+/// The KD study of an experiment (`kind = "kd"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KdStudy {
+    pub datasets: Vec<DatasetConfig>,
+    /// The teacher; `model.weights` is unset here (see `weights`).
+    pub teacher: ModelConfig,
+    /// The student template; `model.depth` is unused (the sweep sets it).
+    pub student: ModelConfig,
+    pub sweep: Sweep,
+    pub evaluate: EvaluateConfig,
+    pub explain: ExplainConfig,
+    pub device: Device,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetConfig {
+    pub source: DatasetSource,
+    /// The resolved `prepare` parameters (name, format, sizes, split...).
+    pub params: DatasetParams,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatasetSource {
+    /// `source = "builtin:<name>"`: an ImageFolder under the CLI's builtin
+    /// root, resolved at expansion.
+    Builtin { name: String },
+    /// `format` + `path`, the path resolved against the experiment's folder
+    /// and checked to exist.
+    Path {
+        format: DatasetFormat,
+        path: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelConfig {
+    /// `weights` is always `None` here; expansion sets it to the weights
+    /// file's name when `weights` below is set.
+    pub model: ModelParams,
+    /// The weights file, resolved against the experiment's folder and
+    /// checked to exist.
+    pub weights: Option<PathBuf>,
+    pub train: TrainConfig,
+}
+
+/// The training keys of `[teacher]` / `[student]` (seed and device are
+/// added per stage).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    pub epochs: u32,
+    pub batch_size: u32,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub schedule: Schedule,
+    pub plateau_patience: u32,
+    pub plateau_factor: f64,
+    pub augment: bool,
+}
+
+/// The student grid, each axis non-empty, distinct, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    pub depth: Vec<u32>,
+    pub temperature: Vec<f64>,
+    /// May hold 0.0; the control is trained either way.
+    pub alpha: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluateConfig {
+    pub latency_warmup: u32,
+    pub latency_repeats: u32,
+}
+
+/// Which models the timing stage of a data set times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimingScope {
+    /// One per architecture (teacher, each student depth): the first seed's
+    /// teacher and no-distillation controls.
+    Architecture,
+    /// Every trained model.
+    Model,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainConfig {
+    /// Sorted and distinct; empty = no explain / timing stages.
+    pub methods: Vec<ExplainMethod>,
+    pub images: u32,
+    pub sample_seed: u64,
+    pub gradcam_layer: i32,
+    pub eg_samples: u32,
+    pub eg_background: u32,
+    pub deletion_steps: u32,
+    pub timing_images: u32,
+    pub timing_warmup: u32,
+    pub timing_repeats: u32,
+    pub timing_threads: u32,
+    pub timing_scope: TimingScope,
+}
+
+/// `[run].device`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Auto,
+    Cpu,
+    Cuda,
+}

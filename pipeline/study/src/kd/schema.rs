@@ -1,0 +1,425 @@
+//! The KD study's file as written (`kind = "kd"`, the default): serde
+//! structs mirroring the TOML, every table `deny_unknown_fields`, every key
+//! optional with its default here. Values are kept loose (integers as
+//! `i64`, choices as strings) so that validation (`kd/validate.rs`) can
+//! check all of them and report every problem with its key, instead of serde
+//! stopping at the first. The rest of the code only sees the resolved types
+//! ([`super::KdStudy`]).
+//!
+//! These doc comments are the schema reference of the README.
+
+use serde::Deserialize;
+
+use crate::experiment::schema::{default_from_empty_table, default_seeds, ExecutorTable};
+
+/// A knowledge-distillation study (`kind = "kd"`, the default): datasets ×
+/// teacher × student depth × temperature × alpha × seed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KdFile {
+    /// Experiment kind: `"kd"` (this schema, the default) or `"toy"` (the
+    /// engine's test stages, see [`crate::toy::schema::ToyFile`]).
+    pub kind: Option<String>,
+    /// Required. Names the report folder (`reports/<name>/`): letters,
+    /// digits, `.`, `_` and `-`.
+    pub name: Option<String>,
+    /// Free text, shown in reports.
+    pub description: Option<String>,
+    /// Seeds of model initialisation, batch order and augmentation; every
+    /// teacher and student is trained once per seed, and tables give the mean
+    /// ± std over them. Default `[0]`; must not be empty.
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<i64>,
+    /// One `[[dataset]]` table per dataset (at least one).
+    #[serde(default)]
+    pub dataset: Vec<DatasetTable>,
+    /// The teacher model and its training.
+    #[serde(default)]
+    pub teacher: TeacherTable,
+    /// The students: model and training; their depth comes from `[sweep]`.
+    #[serde(default)]
+    pub student: StudentTable,
+    /// The student sweep.
+    #[serde(default)]
+    pub sweep: SweepTable,
+    /// Test-set evaluation of every model.
+    #[serde(default)]
+    pub evaluate: EvaluateTable,
+    /// Explanations of every model and their timing.
+    #[serde(default)]
+    pub explain: ExplainTable,
+    /// Where the stages compute.
+    #[serde(default)]
+    pub run: RunTable,
+    /// Where the stage processes run (read by the CLI).
+    #[serde(default)]
+    pub executor: ExecutorTable,
+}
+
+/// `[[dataset]]`: a dataset to prepare once and train every model on.
+/// Either `source = "builtin:<name>"` or `format` + `path`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetTable {
+    /// Required, unique. Used in stage names (`prepare/<name>`): letters,
+    /// digits, `.`, `_` and `-`.
+    pub name: Option<String>,
+    /// A built-in dataset: `"builtin:brain-mri"` (Brain MRI Images for Brain
+    /// Tumor Detection, 2 classes `no` / `yes`; fetched by `kdpipe` on first
+    /// use). Not together with `format` / `path`.
+    pub source: Option<String>,
+    /// Format of `path`: `"imagefolder"` (one folder per class),
+    /// `"medmnist"` (a MedMNIST `.npz` file) or `"idx"` (a folder holding
+    /// `train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`,
+    /// `t10k-images-idx3-ubyte[.gz]`, `t10k-labels-idx1-ubyte[.gz]`).
+    pub format: Option<String>,
+    /// The dataset folder or file, relative to the experiment file's folder
+    /// (or absolute). Only the content of its files is hashed, not the path.
+    pub path: Option<String>,
+    /// ImageFolder only: sub-folders of `path` holding a pre-made split
+    /// (e.g. `"Training"` / `"Testing"`); give both or neither. Without them
+    /// the whole folder is one pool, split here.
+    pub train_dir: Option<String>,
+    /// See `train_dir`.
+    pub test_dir: Option<String>,
+    /// Side of the square images after resizing, 8 to 1024. Default 48.
+    #[serde(default = "d_image_size")]
+    pub image_size: i64,
+    /// 1 (grayscale) or 3 (RGB). Default 1.
+    #[serde(default = "d_channels")]
+    pub channels: i64,
+    /// Fraction of the deduplicated pool held out for validation (model
+    /// selection), in (0, 1). Default 0.15.
+    #[serde(default = "d_val_fraction")]
+    pub val_fraction: f64,
+    /// Fraction held out for the test set, in (0, 1); `val_fraction +
+    /// test_fraction` < 1. Ignored where the source is already split.
+    /// Default 0.2.
+    #[serde(default = "d_test_fraction")]
+    pub test_fraction: f64,
+    /// Seed of the stratified split; fixed across model seeds. Default 0.
+    #[serde(default)]
+    pub split_seed: i64,
+    /// Skip unreadable images (counted in the manifest) instead of failing.
+    /// Default false.
+    #[serde(default)]
+    pub skip_corrupt: bool,
+    /// Keep at most this many images per class and split (seeded). Default:
+    /// no limit.
+    pub max_per_class: Option<i64>,
+}
+
+/// `[teacher]`: the model distilled from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeacherTable {
+    /// `"cnn"` (VGG-style, default), `"resnet18"` or `"densenet121"`.
+    #[serde(default = "d_arch")]
+    pub arch: String,
+    /// Conv blocks of the CNN, ≥ 1. Default 5.
+    #[serde(default = "d_teacher_depth")]
+    pub depth: i64,
+    /// Channels of the first block, ≥ 1; doubled every block up to
+    /// `max_width`. Default 16.
+    #[serde(default = "d_width")]
+    pub width: i64,
+    /// Channel cap, ≥ `width`. Default 128.
+    #[serde(default = "d_max_width")]
+    pub max_width: i64,
+    /// Dropout before the classifier, in [0, 1). Default 0.3.
+    #[serde(default = "d_teacher_dropout")]
+    pub dropout: f64,
+    /// Optional pretrained weights file (safetensors), relative to the
+    /// experiment file's folder; its content hash is an input of the stage.
+    pub weights: Option<String>,
+    /// Training epochs, ≥ 1 (best epoch by validation loss is kept).
+    /// Default 20.
+    #[serde(default = "d_epochs")]
+    pub epochs: i64,
+    /// Mini-batch size, ≥ 1. Default 32.
+    #[serde(default = "d_batch_size")]
+    pub batch_size: i64,
+    /// Adam learning rate, > 0. Default 0.001.
+    #[serde(default = "d_lr")]
+    pub lr: f64,
+    /// Adam (decoupled) weight decay, ≥ 0. Default 0.0001.
+    #[serde(default = "d_weight_decay")]
+    pub weight_decay: f64,
+    /// Learning-rate schedule: `"plateau"` (reduce on validation-loss
+    /// plateau, default), `"cosine"` or `"none"`.
+    #[serde(default = "d_schedule")]
+    pub schedule: String,
+    /// Plateau schedule: epochs without improvement before reducing, ≥ 0.
+    /// Default 3.
+    #[serde(default = "d_plateau_patience")]
+    pub plateau_patience: i64,
+    /// Plateau schedule: factor applied to the learning rate, in (0, 1).
+    /// Default 0.5.
+    #[serde(default = "d_plateau_factor")]
+    pub plateau_factor: f64,
+    /// Random flips and small shifts on training batches. Default true.
+    #[serde(default = "d_true")]
+    pub augment: bool,
+}
+
+/// `[student]`: the distilled models. Same keys as `[teacher]` except
+/// `depth`, which is the `[sweep]` axis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudentTable {
+    /// Must be `"cnn"` (default): the depth sweep applies to the CNN.
+    #[serde(default = "d_arch")]
+    pub arch: String,
+    /// Channels of the first block, ≥ 1. Default 16.
+    #[serde(default = "d_width")]
+    pub width: i64,
+    /// Channel cap, ≥ `width`. Default 128.
+    #[serde(default = "d_max_width")]
+    pub max_width: i64,
+    /// Dropout before the classifier, in [0, 1). Default 0.2.
+    #[serde(default = "d_student_dropout")]
+    pub dropout: f64,
+    /// Optional initial weights file, as for the teacher.
+    pub weights: Option<String>,
+    /// Training epochs, ≥ 1. Default 20.
+    #[serde(default = "d_epochs")]
+    pub epochs: i64,
+    /// Mini-batch size, ≥ 1. Default 32.
+    #[serde(default = "d_batch_size")]
+    pub batch_size: i64,
+    /// Adam learning rate, > 0. Default 0.001.
+    #[serde(default = "d_lr")]
+    pub lr: f64,
+    /// Weight decay, ≥ 0. Default 0.0001.
+    #[serde(default = "d_weight_decay")]
+    pub weight_decay: f64,
+    /// `"plateau"` (default), `"cosine"` or `"none"`.
+    #[serde(default = "d_schedule")]
+    pub schedule: String,
+    /// Default 3.
+    #[serde(default = "d_plateau_patience")]
+    pub plateau_patience: i64,
+    /// Default 0.5.
+    #[serde(default = "d_plateau_factor")]
+    pub plateau_factor: f64,
+    /// Default true.
+    #[serde(default = "d_true")]
+    pub augment: bool,
+}
+
+/// `[sweep]`: the student grid. Every axis non-empty, without duplicates.
+/// Per dataset and seed, one student per depth × temperature × (alpha > 0),
+/// plus one no-distillation control per depth (alpha = 0: no temperature,
+/// no teacher), which is always trained whether or not 0 is listed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepTable {
+    /// Student conv blocks, each ≥ 1. Default `[1, 2, 3, 4]`.
+    #[serde(default = "d_sweep_depth")]
+    pub depth: Vec<i64>,
+    /// Distillation temperatures T, each > 0. Default `[4.0]`.
+    #[serde(default = "d_sweep_temperature")]
+    pub temperature: Vec<f64>,
+    /// Weight of the soft (KL · T²) term, each in [0, 1]; `1 - alpha` weighs
+    /// the hard-label cross-entropy. Default `[0.0, 0.5]`.
+    #[serde(default = "d_sweep_alpha")]
+    pub alpha: Vec<f64>,
+}
+
+/// `[evaluate]`: test-set metrics and inference latency.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateTable {
+    /// Untimed forward passes before latency is measured, ≥ 0. Default 5.
+    #[serde(default = "d_latency_warmup")]
+    pub latency_warmup: i64,
+    /// Timed single-image forward passes (median and p95 reported), ≥ 1.
+    /// Default 20.
+    #[serde(default = "d_latency_repeats")]
+    pub latency_repeats: i64,
+}
+
+/// `[explain]`: explanations of every model (`explain` stages) and their
+/// cost (`timing` stages). Only these two stage kinds read this table, so
+/// editing it never retrains a model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainTable {
+    /// Any of `"feature_maps"`, `"gradcam"`, `"expected_gradients"`, without
+    /// duplicates (order does not matter). Default: all three. `[]` turns
+    /// the explain and timing stages off.
+    #[serde(default = "d_methods")]
+    pub methods: Vec<String>,
+    /// Test images explained per model (a seeded sample, the same images
+    /// for every model), ≥ 1. Default 8.
+    #[serde(default = "d_images")]
+    pub images: i64,
+    /// Seed of that sample (and of expected gradients' draws). Default 0.
+    #[serde(default)]
+    pub sample_seed: i64,
+    /// Grad-CAM conv layer: 0-based index, or negative to count from the
+    /// last (-1 = last, default).
+    #[serde(default = "d_gradcam_layer")]
+    pub gradcam_layer: i64,
+    /// Expected gradients: samples per image, ≥ 1. Default 32.
+    #[serde(default = "d_eg_samples")]
+    pub eg_samples: i64,
+    /// Expected gradients: background training images, ≥ 1. Default 16.
+    #[serde(default = "d_eg_background")]
+    pub eg_background: i64,
+    /// Steps of the deletion / insertion curves, ≥ 2. Default 20.
+    #[serde(default = "d_deletion_steps")]
+    pub deletion_steps: i64,
+    /// Images timed per model and method, ≥ 1. Default 4.
+    #[serde(default = "d_timing_images")]
+    pub timing_images: i64,
+    /// Untimed runs before timing, ≥ 0. Default 1.
+    #[serde(default = "d_timing_warmup")]
+    pub timing_warmup: i64,
+    /// Timed runs per image (median and p95 reported), ≥ 1. Default 5.
+    #[serde(default = "d_timing_repeats")]
+    pub timing_repeats: i64,
+    /// libtorch threads of a timing stage (it runs alone on the machine),
+    /// ≥ 1. Default 1.
+    #[serde(default = "d_timing_threads")]
+    pub timing_threads: i64,
+    /// Which models the data set's one timing stage times, side by side:
+    /// `"architecture"` (default): each architecture once (the teacher, and
+    /// each student depth), on the first seed's teacher and control
+    /// student: a CNN's explanation cost depends on its layers and the
+    /// input size, not on its trained weights. `"model"`: every trained
+    /// model (mean ± std over seeds in `compare`; about 20× longer in the
+    /// default study).
+    #[serde(default = "d_timing_scope")]
+    pub timing_scope: String,
+}
+
+/// `[run]`: where stages compute.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunTable {
+    /// `"auto"` (CUDA where present, default), `"cpu"` or `"cuda"`. The
+    /// device actually used is part of the fingerprint.
+    #[serde(default = "d_device")]
+    pub device: String,
+}
+
+// Defaults. One function per key so that `Default` impls and serde agree.
+fn d_image_size() -> i64 {
+    48
+}
+fn d_channels() -> i64 {
+    1
+}
+fn d_val_fraction() -> f64 {
+    0.15
+}
+fn d_test_fraction() -> f64 {
+    0.2
+}
+fn d_arch() -> String {
+    "cnn".into()
+}
+fn d_teacher_depth() -> i64 {
+    5
+}
+fn d_width() -> i64 {
+    16
+}
+fn d_max_width() -> i64 {
+    128
+}
+fn d_teacher_dropout() -> f64 {
+    0.3
+}
+fn d_student_dropout() -> f64 {
+    0.2
+}
+fn d_epochs() -> i64 {
+    20
+}
+fn d_batch_size() -> i64 {
+    32
+}
+fn d_lr() -> f64 {
+    1e-3
+}
+fn d_weight_decay() -> f64 {
+    1e-4
+}
+fn d_schedule() -> String {
+    "plateau".into()
+}
+fn d_plateau_patience() -> i64 {
+    3
+}
+fn d_plateau_factor() -> f64 {
+    0.5
+}
+fn d_true() -> bool {
+    true
+}
+fn d_sweep_depth() -> Vec<i64> {
+    vec![1, 2, 3, 4]
+}
+fn d_sweep_temperature() -> Vec<f64> {
+    vec![4.0]
+}
+fn d_sweep_alpha() -> Vec<f64> {
+    vec![0.0, 0.5]
+}
+fn d_latency_warmup() -> i64 {
+    5
+}
+fn d_latency_repeats() -> i64 {
+    20
+}
+fn d_methods() -> Vec<String> {
+    vec![
+        "feature_maps".into(),
+        "gradcam".into(),
+        "expected_gradients".into(),
+    ]
+}
+fn d_images() -> i64 {
+    8
+}
+fn d_gradcam_layer() -> i64 {
+    -1
+}
+fn d_eg_samples() -> i64 {
+    32
+}
+fn d_eg_background() -> i64 {
+    16
+}
+fn d_deletion_steps() -> i64 {
+    20
+}
+fn d_timing_images() -> i64 {
+    4
+}
+fn d_timing_warmup() -> i64 {
+    1
+}
+fn d_timing_repeats() -> i64 {
+    5
+}
+fn d_timing_scope() -> String {
+    "architecture".to_owned()
+}
+fn d_timing_threads() -> i64 {
+    1
+}
+fn d_device() -> String {
+    "auto".into()
+}
+
+default_from_empty_table!(
+    TeacherTable,
+    StudentTable,
+    SweepTable,
+    EvaluateTable,
+    ExplainTable,
+    RunTable
+);

@@ -1,0 +1,4 @@
+//! Tests of the KD study: validation and expansion.
+
+mod expand;
+mod validate;

@@ -1,0 +1,163 @@
+//! Tests of the KD study's validation: every problem reported at once, with
+//! its key, position and value (insta snapshots of the messages).
+
+use crate::test_support::{err, problems, BASE};
+
+#[test]
+fn every_bad_value_is_reported_at_once() {
+    let text = r#"
+name = "t"
+seeds = []
+
+[[dataset]]
+name = "d"
+source = "builtin:brain-mri"
+image_size = 4
+channels = 2
+val_fraction = 1.2
+
+[[dataset]]
+name = "d"
+format = "imagefolder"
+path = "no/such/dir"
+
+[teacher]
+arch = "vgg"
+depth = 0
+
+[sweep]
+depth = [0, 2]
+temperature = [1, 2, -1]
+alpha = [0.0, 1.5]
+
+[explain]
+methods = ["gradcam", "shap"]
+"#;
+    let ps = problems(text);
+    let keys: Vec<&str> = ps.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "seeds",
+            "dataset[0].image_size",
+            "dataset[0].channels",
+            "dataset[0].val_fraction",
+            "dataset[1].name",
+            "dataset[1].path",
+            "teacher.arch",
+            "teacher.depth",
+            "sweep.depth[0]",
+            "sweep.temperature[2]",
+            "sweep.alpha[1]",
+            "explain.methods[1]",
+        ]
+    );
+    insta::assert_snapshot!("all_problems", err(text));
+}
+
+#[test]
+fn temperature_not_positive() {
+    let ps = problems(&format!("{BASE}\n[sweep]\ntemperature = [1, 2, 0]\n"));
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0].key, "sweep.temperature[2]");
+    assert_eq!(ps[0].value.as_deref(), Some("0"));
+    assert_eq!(ps[0].message, "must be greater than 0");
+    assert_eq!((ps[0].line, ps[0].column), (Some(10), Some(22)));
+}
+
+#[test]
+fn alpha_outside_unit_interval() {
+    for bad in ["-0.1", "1.01", "nan"] {
+        let ps = problems(&format!("{BASE}\n[sweep]\nalpha = [0.5, {bad}]\n"));
+        assert_eq!(ps.len(), 1, "{bad}");
+        assert_eq!(ps[0].key, "sweep.alpha[1]");
+        assert_eq!(ps[0].value.as_deref(), Some(bad));
+        assert_eq!(ps[0].message, "must be in [0, 1]");
+    }
+}
+
+#[test]
+fn depth_below_one() {
+    let ps = problems(&format!("{BASE}\n[sweep]\ndepth = [1, 0]\n"));
+    assert_eq!(ps[0].key, "sweep.depth[1]");
+    assert_eq!(ps[0].message, "must be between 1 and 64");
+}
+
+#[test]
+fn empty_sweep_axis() {
+    let ps = problems(&format!("{BASE}\n[sweep]\nalpha = []\n"));
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0].key, "sweep.alpha");
+    insta::assert_snapshot!("empty_axis", err(&format!("{BASE}\n[sweep]\nalpha = []\n")));
+}
+
+#[test]
+fn duplicate_dataset_names() {
+    let ps = problems(&format!(
+        "{BASE}\n[[dataset]]\nname = \"brain-mri\"\nsource = \"builtin:brain-mri\"\n"
+    ));
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0].key, "dataset[1].name");
+    assert_eq!(ps[0].message, "duplicate dataset name `brain-mri`");
+}
+
+#[test]
+fn dataset_path_missing() {
+    let text = "name = \"t\"\n[[dataset]]\nname = \"x\"\nformat = \"imagefolder\"\npath = \"no/such/dir\"\n";
+    let ps = problems(text);
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0].key, "dataset[0].path");
+    assert_eq!(ps[0].value.as_deref(), Some("\"no/such/dir\""));
+    assert!(
+        ps[0]
+            .message
+            .starts_with("dataset path ./no/such/dir does not exist"),
+        "{}",
+        ps[0].message
+    );
+}
+
+#[test]
+fn image_size_channels_and_fractions() {
+    let text =
+        format!("{BASE}image_size = 2000\nchannels = 0\nval_fraction = 0.5\ntest_fraction = 0.6\n");
+    let ps = problems(&text);
+    let got: Vec<(&str, &str)> = ps
+        .iter()
+        .map(|p| (p.key.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("dataset[0].image_size", "must be between 8 and 1024"),
+            ("dataset[0].channels", "must be 1 (grayscale) or 3 (rgb)"),
+            (
+                "dataset[0].test_fraction",
+                "val_fraction + test_fraction = 1.1 must be below 1"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn unknown_arch_and_method_list_choices() {
+    let text = format!("{BASE}\n[student]\narch = \"resnet18\"\n[teacher]\nschedule = \"step\"\n[explain]\nmethods = [\"shap\"]\n");
+    insta::assert_snapshot!("unknown_choices", err(&text));
+}
+
+#[test]
+fn missing_dataset_and_name() {
+    insta::assert_snapshot!("missing_required", err("seeds = [1]\n"));
+}
+
+#[test]
+fn defaulted_value_is_shown_as_default() {
+    // The teacher's default width (16) is above this max_width.
+    let ps = problems(&format!("{BASE}\n[teacher]\nmax_width = 8\n"));
+    assert_eq!(ps[0].key, "teacher.max_width");
+    assert_eq!(ps[0].message, "must be at least width (16)");
+    let ps = problems(&format!("{BASE}\n[student]\nwidth = 300\n"));
+    assert_eq!(ps[0].key, "student.max_width");
+    assert_eq!(ps[0].value.as_deref(), Some("128 (default)"));
+    assert_eq!(ps[0].line, None);
+}
