@@ -61,6 +61,10 @@ pub enum ExecutorKind {
 pub struct RunArgs {
     /// Experiment file (TOML).
     pub experiment: PathBuf,
+    /// Run only these stages (names or globs, e.g. 'teacher/*') and what
+    /// they need upstream. Default: every stage.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
     /// CPU slots: stages run in parallel, one libtorch thread per slot.
     #[arg(short, long, value_name = "N", value_parser = at_least_one_job)]
     pub jobs: Option<usize>,
@@ -108,6 +112,9 @@ fn at_least_one_job(s: &str) -> Result<usize, String> {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     pub experiment: PathBuf,
+    /// Only these stages (names or globs) and their upstream.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -145,6 +152,16 @@ pub struct CompareArgs {
     /// Hide columns that are constant across rows.
     #[arg(long)]
     pub only_changed: bool,
+    /// The paired comparisons: each student against its control and the
+    /// teacher (differences with paired intervals, McNemar, Holm, verdict).
+    #[arg(long, conflicts_with_all = ["pivot", "grid", "seeds"])]
+    pub comparisons: bool,
+    /// Only the full sweep grid (exploratory), without the headline.
+    #[arg(long, conflicts_with_all = ["pivot", "seeds"])]
+    pub grid: bool,
+    /// One row per trained model (every seed), with its Wilson interval.
+    #[arg(long, conflicts_with = "pivot")]
+    pub seeds: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,8 +17,21 @@ pub fn report(args: ReportArgs, global: &GlobalArgs) -> CmdResult {
     let out = args
         .out
         .unwrap_or_else(|| study.store.root().join("reports").join(name));
-    let index = report::write(&study.store, &study.specs, &study.index, &text, name, &out)
-        .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+    let options = study
+        .experiment
+        .kd()
+        .map(|kd| kd.compare.clone())
+        .unwrap_or_default();
+    let index = report::write(
+        &study.store,
+        &study.specs,
+        &study.index,
+        &options,
+        &text,
+        name,
+        &out,
+    )
+    .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
     println!("report: {}", index.display());
     Ok(exit::OK)
 }

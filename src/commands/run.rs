@@ -10,6 +10,7 @@ use engine::scheduler::local::{KillSwitch, LocalExecutor};
 use engine::scheduler::slurm::{SlurmConfig, SlurmExecutor};
 use engine::scheduler::Executor;
 use engine::scheduler::{run as run_plan, RunOptions};
+use engine::targets::select_targets;
 use study::experiment::ExecutorKind as ExpExecutor;
 
 use crate::cli::{ExecutorKind, GlobalArgs, RunArgs};
@@ -19,7 +20,9 @@ use crate::session;
 
 pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
     let study = session::load(&args.experiment, global)?;
-    let plan = plan(&study.specs, &study.store, &args.force).map_err(Failure::bad_input)?;
+    let specs = select_targets(study.specs.clone(), &args.targets)
+        .map_err(|e| Failure::bad_input(anyhow::Error::from(e)))?;
+    let plan = plan(&specs, &study.store, &args.force).map_err(Failure::bad_input)?;
     if args.dry_run {
         print_plan(&plan, args.json)?;
         return Ok(exit::OK);

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use anyhow::Context;
 use engine::plan::{plan, PlannedStage};
+use engine::targets::select_targets;
 
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::exit::{self, CmdResult, Failure};
@@ -11,7 +12,9 @@ use crate::session;
 
 pub fn status(args: StatusArgs, global: &GlobalArgs) -> CmdResult {
     let study = session::load(&args.experiment, global)?;
-    let plan = plan(&study.specs, &study.store, &[]).map_err(Failure::bad_input)?;
+    let specs = select_targets(study.specs.clone(), &args.targets)
+        .map_err(|e| Failure::bad_input(anyhow::Error::from(e)))?;
+    let plan = plan(&specs, &study.store, &[]).map_err(Failure::bad_input)?;
     if args.json {
         let stages: Vec<_> = plan
             .stages

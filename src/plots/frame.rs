@@ -2,6 +2,7 @@
 
 use engine::Fingerprint;
 use polars::prelude::*;
+use study::kd::SelectOn;
 
 use super::PlotError;
 
@@ -68,31 +69,51 @@ fn first_run(df: &DataFrame) -> Result<Option<Run>, PlotError> {
     }))
 }
 
-/// The best student run of `dataset` (highest macro F1, evaluated) and the
-/// teacher of the same seed (or the first teacher).
-pub(crate) fn teacher_and_best_student(
+/// The validation-selected student of `dataset` with the best mean
+/// validation score (`select_on`) among the selected ones of every depth,
+/// its first seed, and the teacher of the same seed (or the first teacher).
+pub(crate) fn teacher_and_selected_student(
     gathered: &DataFrame,
+    summary: &DataFrame,
     dataset: &str,
+    select_on: SelectOn,
 ) -> Result<Vec<(&'static str, Run)>, PlotError> {
-    let of_ds = gathered
+    let (column, descending) = match select_on {
+        SelectOn::ValLoss => ("val_loss_mean", false),
+        SelectOn::ValAccuracy => ("val_accuracy_mean", true),
+        SelectOn::ValBalancedAccuracy => ("val_balanced_accuracy_mean", true),
+    };
+    let chosen = summary
         .clone()
         .lazy()
-        .filter(col("dataset").eq(lit(dataset)));
-    let best = of_ds
-        .clone()
         .filter(
-            col("model")
-                .eq(lit("student"))
-                .and(col("macro_f1").is_not_null()),
+            col("dataset")
+                .eq(lit(dataset))
+                .and(col("selected"))
+                .and(col(column).is_not_null()),
         )
         .sort(
-            ["macro_f1"],
+            [column],
             SortMultipleOptions::default()
-                .with_order_descending(true)
+                .with_order_descending(descending)
                 .with_maintain_order(true),
         )
         .limit(1)
         .collect()?;
+    let config = strs(&chosen, "config")?.into_iter().flatten().next();
+    let of_ds = gathered
+        .clone()
+        .lazy()
+        .filter(col("dataset").eq(lit(dataset)));
+    let best = match &config {
+        Some(c) => of_ds
+            .clone()
+            .filter(col("config").eq(lit(c.clone())))
+            .sort(["seed"], SortMultipleOptions::default())
+            .limit(1)
+            .collect()?,
+        None => DataFrame::default(),
+    };
     let seed = if best.height() > 0 {
         best.column("seed")?.i64()?.get(0)
     } else {
@@ -111,7 +132,7 @@ pub(crate) fn teacher_and_best_student(
         out.push(("teacher", r));
     }
     if let Some(r) = first_run(&best)? {
-        out.push(("best student", r));
+        out.push(("selected student", r));
     }
     Ok(out)
 }

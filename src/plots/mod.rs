@@ -24,6 +24,7 @@ use std::path::Path;
 use engine::store::Store;
 use polars::prelude::DataFrame;
 use study::contract::artifacts::{ArtifactFile, Metrics};
+use study::kd::SelectOn;
 
 use crate::tables::read_artifact;
 
@@ -32,13 +33,17 @@ const HISTORY_CSV: &str = "history.csv";
 
 /// Writes every plot of an experiment into `out_dir` from the frames of
 /// [`crate::tables::gather`] and [`crate::tables::summarize`]; confusion
-/// matrices and training curves are drawn for each dataset's teacher and best
-/// student (highest macro F1 of one run). Plots whose data has not been
-/// computed yet are left out.
+/// matrices and training curves are drawn for each dataset's teacher and
+/// validation-selected student (the selected configuration with the best
+/// validation score, first seed); the accuracy-vs-time front is drawn over
+/// the headline models only (teacher, controls, selected students). Plots
+/// whose data has not been computed yet are left out.
 pub fn write_all(
     store: &Store,
     gathered: &DataFrame,
     summary: &DataFrame,
+    headline: &DataFrame,
+    select_on: SelectOn,
     out_dir: &Path,
 ) -> Result<Vec<Plot>, PlotError> {
     std::fs::create_dir_all(out_dir).map_err(|source| PlotError::Io {
@@ -59,11 +64,13 @@ pub fn write_all(
             &out_dir.join(format!("time_vs_depth_{safe}")),
         )?);
         plots.extend(accuracy_vs_time(
-            summary,
+            headline,
             &dataset,
             &out_dir.join(format!("accuracy_vs_time_{safe}")),
         )?);
-        for (role, run) in frame::teacher_and_best_student(gathered, &dataset)? {
+        for (role, run) in
+            frame::teacher_and_selected_student(gathered, summary, &dataset, select_on)?
+        {
             if let Some(fp) = &run.evaluate_fp {
                 if let Some(metrics) = read_artifact::<Metrics>(store, Some(fp))? {
                     let path = store.artifact_dir(fp).join(Metrics::FILE);

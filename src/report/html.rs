@@ -10,7 +10,7 @@ use polars::prelude::*;
 use super::overlays::DatasetSamples;
 use super::ReportError;
 use crate::plots::Plot;
-use crate::tables;
+use crate::tables::{self, Tables};
 
 pub(crate) struct Inputs<'a> {
     pub store: &'a Store,
@@ -19,6 +19,9 @@ pub(crate) struct Inputs<'a> {
     pub experiment_toml_text: &'a str,
     pub gathered: &'a DataFrame,
     pub summary: &'a DataFrame,
+    pub headline: &'a DataFrame,
+    pub comparisons: &'a DataFrame,
+    pub tables: &'a Tables,
     pub plots: &'a [Plot],
     pub samples: &'a [DatasetSamples],
     pub out_dir: &'a Path,
@@ -80,17 +83,41 @@ pub(crate) fn page(i: &Inputs<'_>) -> Result<String, ReportError> {
          <title>kdpipe report: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>kdpipe report: {name}</h1>\n\
          <p class=\"meta\">kdpipe {version} · {published} of {} stages computed · \
-         numbers are mean ± std over seeds; <em>missing</em> = stage not run yet</p>\n\
-         <nav><a href=\"#summary\">Summary</a> · <a href=\"#pivots\">Pivots</a> · \
+         numbers are means over seeds with {conf}% bootstrap intervals over test images × seeds \
+         (or ± std over seeds); <em>missing</em> = stage not run yet</p>\n\
+         <nav><a href=\"#headline\">Headline</a> · <a href=\"#comparisons\">Comparisons</a> · \
+         <a href=\"#summary\">Full grid</a> · <a href=\"#pivots\">Pivots</a> · \
          <a href=\"#plots\">Plots</a> · <a href=\"#explanations\">Explanations</a> · \
          <a href=\"#runs\">Runs</a> · <a href=\"#stages\">Stages</a> · \
          <a href=\"#experiment\">Experiment</a></nav>\n",
-        i.specs.len()
+        i.specs.len(),
+        conf = i.tables.options.confidence * 100.0,
+    );
+
+    let opts = &i.tables.options;
+    let _ = write!(
+        h,
+        "<h2 id=\"headline\">Headline</h2>\n<p>Per data set: the majority-class baseline, the \
+         teacher, and per student depth the control (α = 0) and the distilled student whose \
+         (T, α) has the best mean {} over seeds (<code>selected</code>). Test numbers never \
+         select anything.</p>\n<div class=\"scroll\">{}</div>\n",
+        esc(opts.select_on.name()),
+        tables::html_table(&tables::compact(i.headline)?)?
+    );
+    let _ = write!(
+        h,
+        "<h2 id=\"comparisons\">Paired comparisons</h2>\n<p>Each distilled student against its \
+         control and the teacher, on the same seeds and test images: differences with paired \
+         bootstrap intervals, McNemar's exact test on pooled discordant pairs (Holm-adjusted over \
+         the table), and the verdict on accuracy with equivalence margin ±{} \
+         (<a href=\"tables/comparisons.csv\">csv</a>).</p>\n<div class=\"scroll\">{}</div>\n",
+        opts.equivalence_margin,
+        tables::html_table(i.comparisons)?
     );
 
     let _ = write!(
         h,
-        "<h2 id=\"summary\">Summary</h2>\n<p>Downloads: <a href=\"tables/summary.csv\">csv</a> · \
+        "<h2 id=\"summary\">Full grid (exploratory)</h2>\n<p>Downloads: <a href=\"tables/summary.csv\">csv</a> · \
          <a href=\"tables/summary.json\">json</a> · <a href=\"tables/summary.md\">markdown</a> · \
          <a href=\"tables/runs.csv\">every run (csv)</a></p>\n<div class=\"scroll\">{}</div>\n",
         tables::html_table(&tables::compact(i.summary)?)?

@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use engine::store::Store;
 use engine::StageSpec;
 use study::index::StudyIndex;
+use study::kd::CompareConfig;
 
 use crate::plots;
-use crate::tables::{self, Format};
+use crate::tables::{self, Format, Tables};
 
 /// Writes the report of an experiment into `out_dir` (created if needed;
 /// its `plots/`, `overlays/` and `tables/` sub-folders are replaced) and
@@ -25,12 +26,14 @@ pub fn write(
     store: &Store,
     specs: &[StageSpec],
     index: &StudyIndex,
+    options: &CompareConfig,
     experiment_toml_text: &str,
     experiment_name: &str,
     out_dir: &Path,
 ) -> Result<PathBuf, ReportError> {
-    let gathered = tables::gather(store, specs, index)?;
-    let summary = tables::summarize(&gathered)?;
+    let t = Tables::build(store, specs, index, options)?;
+    let (gathered, summary) = (&t.gathered, &t.summary);
+    let headline = t.headline()?;
     for sub in ["plots", "overlays", "tables"] {
         let dir = out_dir.join(sub);
         if dir.exists() {
@@ -49,29 +52,40 @@ pub fn write(
         std::fs::write(&path, text).map_err(|source| ReportError::Io { path, source })
     };
     write_file("experiment.toml", experiment_toml_text)?;
-    write_file(
-        "tables/summary.csv",
-        &tables::render(&summary, Format::Csv)?,
-    )?;
+    write_file("tables/summary.csv", &tables::render(summary, Format::Csv)?)?;
     write_file(
         "tables/summary.json",
-        &tables::render(&summary, Format::Json)?,
+        &tables::render(summary, Format::Json)?,
     )?;
     write_file(
         "tables/summary.md",
-        &tables::render(&tables::compact(&summary)?, Format::Markdown)?,
+        &tables::render(&tables::compact(summary)?, Format::Markdown)?,
     )?;
-    write_file("tables/runs.csv", &tables::render(&gathered, Format::Csv)?)?;
+    write_file(
+        "tables/comparisons.csv",
+        &tables::render(&t.comparisons, Format::Csv)?,
+    )?;
+    write_file("tables/runs.csv", &tables::render(gathered, Format::Csv)?)?;
 
-    let plots = plots::write_all(store, &gathered, &summary, &out_dir.join("plots"))?;
-    let samples = overlays::copy_samples(store, index, &gathered, &out_dir.join("overlays"))?;
+    let plots = plots::write_all(
+        store,
+        gathered,
+        summary,
+        &headline,
+        options.select_on,
+        &out_dir.join("plots"),
+    )?;
+    let samples = overlays::copy_samples(store, index, gathered, &out_dir.join("overlays"))?;
     let page = html::page(&html::Inputs {
         store,
         specs,
         experiment_name,
         experiment_toml_text,
-        gathered: &gathered,
-        summary: &summary,
+        gathered,
+        summary,
+        headline: &headline,
+        comparisons: &t.comparisons,
+        tables: &t,
         plots: &plots,
         samples: &samples,
         out_dir,

@@ -17,8 +17,16 @@ fn write_report(unpublished: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let store = dir.path().join("store");
     let f = fixture::build(&store, unpublished);
     let out = dir.path().join("report");
-    let index =
-        super::write(&f.store, &f.specs, &f.index, TOML, "fixture", &out).expect("write report");
+    let index = super::write(
+        &f.store,
+        &f.specs,
+        &f.index,
+        &Default::default(),
+        TOML,
+        "fixture",
+        &out,
+    )
+    .expect("write report");
     (dir, index)
 }
 
@@ -34,17 +42,21 @@ fn report_is_self_contained_and_complete() {
     let (_d, index) = write_report(&["explain/student/toy/s0/d2-T4-a0.5"]);
     let html = std::fs::read_to_string(&index).expect("index.html");
     let root = index.parent().expect("report dir");
-    // The teacher's accuracy over the three seeds: 0.95, 0.96, 0.97.
+    // The teacher's accuracy over the three seeds: 0.95, 0.96, 0.97, shown
+    // with its bootstrap interval.
     let accs: Vec<f64> = fixture::SEEDS
         .iter()
         .map(|&s| fixture::accuracy(Model::Teacher, s))
         .collect();
     let mean = accs.iter().sum::<f64>() / 3.0;
-    let std = (accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
     assert!(
-        html.contains(&format!("{mean:.3} ± {std:.3}")),
+        html.contains(&format!("{mean:.3} [")),
         "teacher accuracy missing"
     );
+    for section in ["id=\"headline\"", "id=\"comparisons\"", "not shown equivalent"] {
+        assert!(html.contains(section), "{section} missing");
+    }
+    assert!(root.join("tables/comparisons.csv").is_file());
     assert!(html.contains(concat!("kdpipe ", env!("CARGO_PKG_VERSION"))));
     assert!(html.contains("&lt;script&gt; must be escaped"));
     assert!(!html.contains("http://") && !html.contains("https://"));
@@ -79,6 +91,7 @@ fn report_of_an_unrun_experiment_says_so() {
         &Store::at(&dir.path().join("empty")),
         &f.specs,
         &f.index,
+        &Default::default(),
         TOML,
         "fixture",
         &dir.path().join("r"),

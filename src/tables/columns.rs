@@ -10,8 +10,13 @@ pub(crate) fn metric_columns() -> Vec<String> {
     let mut v: Vec<String> = [
         "accuracy",
         "macro_f1",
+        "balanced_accuracy",
         "weighted_f1",
         "roc_auc",
+        "val_loss",
+        "val_accuracy",
+        "val_balanced_accuracy",
+        "best_epoch",
         "latency_ms",
     ]
     .iter()

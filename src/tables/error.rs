@@ -18,6 +18,18 @@ pub enum TablesError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("failed to read predictions {path}: {reason}")]
+    Predictions { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Stats(#[from] stats::StatsError),
+    #[error(
+        "models of data set '{dataset}' were not evaluated on the same test images ({a} vs {b})"
+    )]
+    Unpaired {
+        dataset: String,
+        a: String,
+        b: String,
+    },
     #[error("stage {stage} has malformed params: {reason}")]
     Params { stage: String, reason: String },
     #[error("unknown column '{column}' (available: {})", available.join(", "))]

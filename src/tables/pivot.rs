@@ -48,7 +48,11 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
     let students = summary
         .clone()
         .lazy()
-        .filter(col("model").neq(lit("teacher")))
+        .filter(
+            col("model")
+                .neq(lit("teacher"))
+                .and(col("model").neq(lit(super::gather::MAJORITY_LABEL))),
+        )
         .select([
             col("dataset"),
             col("alpha"),

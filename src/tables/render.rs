@@ -1,7 +1,9 @@
 //! Output formats of a table: an aligned terminal table, markdown, csv, json
 //! (and HTML for the report). Terminal, markdown and HTML show a
-//! `X_mean` / `X_std` pair as one column `X` with cells like `0.842 ± 0.013`;
-//! csv and json keep the raw columns. A missing number reads `missing`.
+//! `X_mean` / `X_lo` / `X_hi` triple as one column `X` with cells like
+//! `0.842 [0.712, 0.931]` (an interval), else a `X_mean` / `X_std` pair as
+//! `0.842 ± 0.013`; csv and json keep the raw columns. A missing number
+//! reads `missing`.
 
 use comfy_table::{presets, CellAlignment, Table};
 use polars::prelude::*;
@@ -112,10 +114,12 @@ pub(crate) fn display(df: &DataFrame) -> Result<Display, TablesError> {
     };
     for c in df.columns() {
         let name = c.name().as_str();
-        if let Some(base) = name.strip_suffix("_std") {
-            if df.column(&format!("{base}_mean")).is_ok() {
-                continue;
-            }
+        let partner_of_mean = ["_std", "_lo", "_hi"].iter().any(|suffix| {
+            name.strip_suffix(suffix)
+                .is_some_and(|base| df.column(&format!("{base}_mean")).is_ok())
+        });
+        if partner_of_mean {
+            continue;
         }
         let values = column_values(c)?;
         let key = KEY_COLUMNS.contains(&name);
@@ -129,8 +133,31 @@ pub(crate) fn display(df: &DataFrame) -> Result<Display, TablesError> {
         };
         let dec = decimals(&values);
         let stds = std_col.map(column_values).transpose()?;
+        let bound = |side: &str| {
+            name.strip_suffix("_mean")
+                .and_then(|b| df.column(&format!("{b}_{side}")).ok())
+                .map(column_values)
+                .transpose()
+        };
+        let bounds = match (bound("lo")?, bound("hi")?) {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        };
+        let header = if bounds.is_some() {
+            name.trim_end_matches("_mean").to_owned()
+        } else {
+            header
+        };
         for (i, v) in values.iter().enumerate() {
             let mut cell = fmt_value(v, dec, key);
+            // An interval, when there is one, says more than the seed spread.
+            if let (Some((lo, hi)), Raw::Float(_)) = (&bounds, v) {
+                if let (Raw::Float(l), Raw::Float(h)) = (&lo[i], &hi[i]) {
+                    cell = format!("{cell} [{l:.dec$}, {h:.dec$}]");
+                }
+                out.rows[i].push(cell);
+                continue;
+            }
             // A time measured once per architecture (`timing_scope =
             // "architecture"`) is shared by every seed: it has no spread.
             let once = header.ends_with("_s");

@@ -5,6 +5,7 @@
 use polars::prelude::*;
 
 use super::columns::{metric_columns, FAITHFUL_METHODS, METHODS};
+use super::gather::MAJORITY_LABEL;
 use super::TablesError;
 
 /// How the no-distillation control appears in the `model` column.
@@ -30,16 +31,36 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
             .alias("model"),
     );
     let mut aggs = vec![
+        col("config").first().alias("config"),
         col("accuracy")
             .count()
             .cast(DataType::Int64)
             .alias("n_seeds"),
+        col("n_test").max().alias("n_test"),
         col("params").drop_nulls().first().alias("params"),
         col("macs").drop_nulls().first().alias("macs"),
+        col("collapsed")
+            .cast(DataType::Int64)
+            .sum()
+            .alias("n_collapsed"),
+        col("timing_label")
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::Int64)
+            .alias("n_timed"),
     ];
     for m in &metrics {
         aggs.push(col(m.as_str()).mean().alias(format!("{m}_mean")));
-        aggs.push(col(m.as_str()).std(1).alias(format!("{m}_std")));
+        // A time measured on fewer than two models has no spread to show.
+        let std = col(m.as_str()).std(1);
+        let std = if m.ends_with("_s") {
+            when(col("timing_label").drop_nulls().n_unique().gt(lit(1)))
+                .then(std)
+                .otherwise(lit(NULL).cast(DataType::Float64))
+        } else {
+            std
+        };
+        aggs.push(std.alias(format!("{m}_std")));
     }
     let keys: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
     let grouped = labelled.group_by_stable(keys).agg(aggs);
@@ -67,7 +88,9 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
                 .collect::<Vec<_>>(),
         )
         .with_column(
-            when(col("model").eq(lit("teacher")))
+            when(col("model").eq(lit(MAJORITY_LABEL)))
+                .then(lit(-1))
+                .when(col("model").eq(lit("teacher")))
                 .then(lit(0))
                 .otherwise(lit(1))
                 .alias("_rank"),
@@ -80,22 +103,26 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
         );
 
     let mut order: Vec<Expr> = KEYS.iter().map(|k| col(*k)).collect();
-    order.extend(["n_seeds", "params", "macs"].map(col));
+    order.extend(["n_seeds", "n_test", "params", "macs"].map(col));
     for m in &metrics {
         order.push(col(format!("{m}_mean")));
         order.push(col(format!("{m}_std")));
         if let Some(method) = m.strip_suffix("_s") {
             if method == METHODS[METHODS.len() - 1] {
                 order.extend(METHODS.iter().map(|x| col(format!("ratio_{x}"))));
+                order.push(col("n_timed"));
             }
         }
     }
+    order.extend(["n_collapsed", "config"].map(col));
     Ok(with_ratio.select(order).collect()?)
 }
 
-/// The default view of a summary: keys, seeds, parameters and
-/// multiply-accumulates per image, accuracy, macro F1, explain time and
-/// ratio per method, deletion AUC and teacher agreement.
+/// The default view of a summary: keys, the validation selection, seeds and
+/// test images, size, accuracy / macro-F1 / balanced accuracy / ROC AUC
+/// with their intervals, validation loss and best epoch, explain time and
+/// ratio per method with how many models were timed, deletion AUC, teacher
+/// agreement and how many seeds collapsed to one class.
 pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
     let mut cols: Vec<String> = [
         "dataset",
@@ -103,27 +130,35 @@ pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
         "depth",
         "temperature",
         "alpha",
+        "selected",
         "n_seeds",
+        "n_test",
         "params",
         "macs",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let mut pair = |m: &str| {
-        cols.push(format!("{m}_mean"));
-        cols.push(format!("{m}_std"));
+    let mut group = |m: &str| {
+        for part in ["mean", "std", "lo", "hi"] {
+            cols.push(format!("{m}_{part}"));
+        }
     };
-    pair("accuracy");
-    pair("macro_f1");
+    for m in ["accuracy", "macro_f1", "balanced_accuracy", "roc_auc"] {
+        group(m);
+    }
+    group("val_loss");
+    group("best_epoch");
     for m in METHODS {
-        pair(&format!("{m}_s"));
+        group(&format!("{m}_s"));
     }
     for m in FAITHFUL_METHODS {
-        pair(&format!("{m}_deletion_auc"));
+        group(&format!("{m}_deletion_auc"));
     }
-    pair("agreement_pearson");
+    group("agreement_pearson");
     cols.extend(METHODS.iter().map(|m| format!("ratio_{m}")));
+    cols.push("n_timed".into());
+    cols.push("n_collapsed".into());
     let present: Vec<&str> = cols
         .iter()
         .map(String::as_str)

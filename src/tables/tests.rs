@@ -36,8 +36,11 @@ fn mean_std(xs: &[f64]) -> (f64, f64) {
 #[test]
 fn gather_has_one_row_per_model_stage() {
     let (_d, df) = store(&[]);
-    // 3 seeds × (teacher + 2 depths × (control + 2 temperatures)).
-    assert_eq!(df.height(), 3 * (1 + 2 * 3));
+    // 3 seeds × (teacher + 2 depths × (control + 2 temperatures)), and the
+    // majority-class baseline.
+    assert_eq!(df.height(), 3 * (1 + 2 * 3) + 1);
+    let majority = row_where(&df, col("model").eq(lit(MAJORITY_LABEL)));
+    assert_eq!(majority.height(), 1);
     let teacher = row_where(&df, col("model").eq(lit("teacher")));
     assert_eq!(teacher.height(), 3);
     assert_eq!(teacher.column("temperature").unwrap().null_count(), 3);
@@ -99,7 +102,9 @@ fn stages_not_run_are_null_not_zero() {
     assert!((f64_at(&g, "accuracy_mean", 0).unwrap() - mean).abs() < 1e-12);
     assert!((f64_at(&g, "accuracy_std", 0).unwrap() - std).abs() < 1e-12);
 
-    let md = render(&compact(&g).unwrap(), Format::Markdown).unwrap();
+    // (n_collapsed is a count: 0 there is a number, not a missing value.)
+    let shown = compact(&g).unwrap().drop("n_collapsed").unwrap();
+    let md = render(&shown, Format::Markdown).unwrap();
     assert!(!md.contains("| 0 |"), "{md}");
 }
 
@@ -188,8 +193,13 @@ fn an_unrun_group_renders_missing() {
 fn summarize_means_stds_and_ratios() {
     let (_d, df) = store(&[]);
     let s = summarize(&df).expect("summarize");
-    // teacher + 2 depths × (control + 2 temperatures)
-    assert_eq!(s.height(), 7);
+    // majority baseline + teacher + 2 depths × (control + 2 temperatures)
+    assert_eq!(s.height(), 8);
+    assert_eq!(
+        s.column("model").unwrap().str().unwrap().get(0),
+        Some(MAJORITY_LABEL)
+    );
+    let s = s.slice(1, 7);
     assert_eq!(
         s.column("model").unwrap().str().unwrap().get(0),
         Some("teacher")
@@ -321,7 +331,7 @@ fn sort_by_column_and_unknown_column() {
 #[test]
 fn only_changed_drops_constant_columns() {
     let (_d, df) = store(&[]);
-    let s = compact(&summarize(&df).unwrap()).unwrap();
+    let s = compact(&summarize(&df).unwrap()).unwrap().slice(1, 7);
     let changed = only_changed(&s).unwrap();
     let names: Vec<String> = changed
         .get_column_names()
@@ -383,6 +393,11 @@ fn pivot_temperature_by_depth() {
 fn markdown_snapshot() {
     let (_d, df) = store(&["timing/student/toy/s0/d1-control"]);
     let s = compact(&summarize(&df).unwrap()).unwrap();
+    assert_eq!(
+        s.column("model").unwrap().str().unwrap().get(0),
+        Some(MAJORITY_LABEL)
+    );
+    let s = s.slice(1, 7);
     // The default view shows compute next to size.
     let names: Vec<&str> = s.get_column_names().iter().map(|n| n.as_str()).collect();
     let params = names.iter().position(|n| *n == "params").unwrap();
@@ -420,11 +435,11 @@ fn csv_and_json_keep_raw_columns_and_nulls() {
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("dataset,model,arch,depth,temperature,alpha,control,seed,params"));
+        .starts_with("dataset,config,model,arch,depth,temperature,alpha,control,seed,params"));
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("toy,teacher,cnn,3,,,false,0,,,,"));
+        .starts_with("toy,toy|teacher,teacher,cnn,3,,,false,0,,,,"));
     let json: serde_json::Value =
         serde_json::from_str(&render(&df, Format::Json).unwrap()).unwrap();
     assert_eq!(json[0]["accuracy"], serde_json::Value::Null);

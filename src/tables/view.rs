@@ -6,7 +6,8 @@ use polars::prelude::*;
 
 use super::TablesError;
 
-/// Column names as the user sees them: `X_mean` / `X_std` pairs become `X`.
+/// Column names as the user sees them: `X_mean` with its `X_std`, `X_lo`
+/// and `X_hi` becomes `X`.
 pub(crate) fn display_names(df: &DataFrame) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for name in df.get_column_names() {
@@ -14,6 +15,8 @@ pub(crate) fn display_names(df: &DataFrame) -> Vec<String> {
         let base = n
             .strip_suffix("_mean")
             .or_else(|| n.strip_suffix("_std"))
+            .or_else(|| n.strip_suffix("_lo"))
+            .or_else(|| n.strip_suffix("_hi"))
             .filter(|b| df.column(&format!("{b}_mean")).is_ok())
             .unwrap_or(n);
         if !out.iter().any(|o| o == base) {

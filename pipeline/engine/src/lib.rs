@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod scheduler;
 pub mod spec;
 pub mod store;
+pub mod targets;
 
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprint, FingerprintInputs, STORE_SCHEMA_VERSION};

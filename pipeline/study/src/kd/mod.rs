@@ -13,12 +13,13 @@ pub mod params;
 mod resolved;
 pub mod schema;
 pub(crate) mod validate;
+mod validate_compare;
 mod validate_dataset;
 
 pub use builtin::{builtin_path, KNOWN as BUILTIN_DATASETS};
 pub use resolved::{
-    DatasetConfig, DatasetSource, Device, EvaluateConfig, ExplainConfig, KdStudy, ModelConfig,
-    Sweep, TimingScope, TrainConfig,
+    CompareConfig, DatasetConfig, DatasetSource, Device, EvaluateConfig, ExplainConfig, KdStudy,
+    ModelConfig, SelectOn, Sweep, TimingScope, TrainConfig,
 };
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ pub struct KdStudy {
     pub evaluate: EvaluateConfig,
     pub explain: ExplainConfig,
     pub device: Device,
+    /// Read by the head only (tables, report); never part of a fingerprint.
+    pub compare: CompareConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,4 +114,47 @@ pub enum Device {
     Auto,
     Cpu,
     Cuda,
+}
+
+/// `[compare].select_on`: the validation score that selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectOn {
+    /// Lowest mean validation loss.
+    ValLoss,
+    /// Highest mean validation accuracy.
+    ValAccuracy,
+    /// Highest mean validation balanced accuracy.
+    ValBalancedAccuracy,
+}
+
+impl SelectOn {
+    pub fn name(self) -> &'static str {
+        match self {
+            SelectOn::ValLoss => "val_loss",
+            SelectOn::ValAccuracy => "val_accuracy",
+            SelectOn::ValBalancedAccuracy => "val_balanced_accuracy",
+        }
+    }
+}
+
+/// `[compare]`, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareConfig {
+    pub select_on: SelectOn,
+    pub equivalence_margin: f64,
+    pub confidence: f64,
+    pub bootstrap_resamples: u32,
+    pub bootstrap_seed: u64,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        Self {
+            select_on: SelectOn::ValLoss,
+            equivalence_margin: 0.02,
+            confidence: 0.95,
+            bootstrap_resamples: 2000,
+            bootstrap_seed: 0,
+        }
+    }
 }

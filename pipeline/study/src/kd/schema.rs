@@ -54,6 +54,10 @@ pub struct KdFile {
     /// Where the stage processes run (read by the CLI).
     #[serde(default)]
     pub executor: ExecutorTable,
+    /// How `kdpipe compare` and the report select, test and bound (read
+    /// by the head only: editing it never reruns a stage).
+    #[serde(default)]
+    pub compare: CompareTable,
 }
 
 /// `[[dataset]]`: a dataset to prepare once and train every model on.
@@ -304,6 +308,34 @@ pub struct RunTable {
     pub device: String,
 }
 
+/// `[compare]`: the statistics of `kdpipe compare` and the report. No
+/// stage reads it, so editing it never reruns anything.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareTable {
+    /// Validation score that picks the headline (temperature, alpha) per
+    /// student depth: `"val_loss"` (default; lowest mean over seeds),
+    /// `"val_accuracy"` or `"val_balanced_accuracy"` (highest). The test
+    /// set never selects anything.
+    #[serde(default = "d_select_on")]
+    pub select_on: String,
+    /// Margin of the equivalence test (TOST) on the accuracy difference: a
+    /// student "matches" its reference only when the (1 − 2α) paired
+    /// interval lies inside ±margin. In (0, 1); default 0.02.
+    #[serde(default = "d_equivalence_margin")]
+    pub equivalence_margin: f64,
+    /// Confidence of every interval, in (0.5, 1); α = 1 − confidence is the
+    /// level of the tests. Default 0.95.
+    #[serde(default = "d_confidence")]
+    pub confidence: f64,
+    /// Bootstrap replicates (over test images × seeds), ≥ 100. Default 2000.
+    #[serde(default = "d_bootstrap_resamples")]
+    pub bootstrap_resamples: i64,
+    /// Seed of the bootstrap draws. Default 0.
+    #[serde(default)]
+    pub bootstrap_seed: i64,
+}
+
 // Defaults. One function per key so that `Default` impls and serde agree.
 fn d_image_size() -> i64 {
     48
@@ -411,6 +443,18 @@ fn d_timing_scope() -> String {
 fn d_timing_threads() -> i64 {
     1
 }
+fn d_select_on() -> String {
+    "val_loss".into()
+}
+fn d_equivalence_margin() -> f64 {
+    0.02
+}
+fn d_confidence() -> f64 {
+    0.95
+}
+fn d_bootstrap_resamples() -> i64 {
+    2000
+}
 fn d_device() -> String {
     "auto".into()
 }
@@ -421,5 +465,6 @@ default_from_empty_table!(
     SweepTable,
     EvaluateTable,
     ExplainTable,
-    RunTable
+    RunTable,
+    CompareTable
 );

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::params::{Arch, ExplainMethod, ModelParams, Schedule};
 use super::resolved::*;
 use super::schema::*;
+use super::validate_compare::compare;
 use super::validate_dataset::dataset;
 use crate::experiment::check::Checker;
 use crate::experiment::locate::{Doc, KeyPath};
@@ -125,6 +126,8 @@ pub(crate) fn validate_kd(
         )
         .unwrap_or(Device::Auto);
 
+    let compare = compare(&mut c, &f.compare);
+
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -142,6 +145,7 @@ pub(crate) fn validate_kd(
             evaluate,
             explain,
             device,
+            compare,
         })),
     })
 }

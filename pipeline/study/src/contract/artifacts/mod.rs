@@ -15,6 +15,7 @@ mod nullable;
 pub mod dataset;
 pub mod explain;
 pub mod metrics;
+pub mod predictions;
 pub mod timing;
 pub mod train;
 
@@ -22,6 +23,7 @@ pub use dataset::Dataset;
 pub use explain::Explain;
 pub use file::ArtifactFile;
 pub use metrics::{Latency, Metrics};
+pub use predictions::Predictions;
 pub use timing::Timing;
 pub use train::{Throughput, Train};
 
