@@ -75,14 +75,26 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     std::fs::write(&exp, STUDY).unwrap();
     let exp_s = exp.to_str().unwrap();
 
+    // A target runs that stage kind and what it needs upstream, nothing else.
+    let status = kdpipe(&store, &["status", exp_s, "teacher/*"]);
+    ok(&status);
+    assert!(stdout(&status).contains("2 stages"), "{}", stdout(&status));
+    ok(&kdpipe(&store, &["run", exp_s, "teacher/*", "--plain"]));
+    let first = names_with(&last_events(&store), "finished");
+    assert_eq!(first, ["prepare/brain-mri", "teacher/brain-mri/s0"], "{first:#?}");
+    let bad = kdpipe(&store, &["run", exp_s, "techer/*"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("target 'techer/*' matches no stage"), "{}", stderr(&bad));
+
     let out = kdpipe(&store, &["run", exp_s, "--jobs", "2", "--plain"]);
     ok(&out);
     let ev = last_events(&store);
-    let computed = names_with(&ev, "finished");
+    let mut computed = names_with(&ev, "finished");
     // prepare, teacher, 2 depths × (control + T2-a0.5) students = 5 models,
     // each evaluated and explained; one timing stage (teacher, d1, d2 side
-    // by side)
-    assert_eq!(computed.len(), 1 + 5 + 5 + 5 + 1, "{computed:#?}");
+    // by side); prepare and teacher ran above.
+    assert_eq!(computed.len(), 5 + 5 + 5 + 1 - 1, "{computed:#?}");
+    computed.extend(first);
 
     // every model's metrics are real numbers in range
     for model in [
@@ -136,11 +148,41 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     let json = kdpipe(&store, &["compare", exp_s, "--format", "json"]);
     ok(&json);
     let rows: Vec<Value> = serde_json::from_str(&stdout(&json)).unwrap();
-    assert_eq!(rows.len(), 5, "teacher and 4 students: {rows:#?}");
-    for row in &rows {
+    assert_eq!(rows.len(), 6, "majority, teacher and 4 students: {rows:#?}");
+    assert_eq!(rows[0]["model"], "majority class", "{rows:#?}");
+    for row in &rows[1..] {
         let v = row["gradcam_s_mean"].as_f64().unwrap_or(0.0);
         assert!(v > 0.0, "{row}");
+        // Intervals from the per-image predictions bracket the mean.
+        let (lo, m, hi) = (
+            row["accuracy_lo"].as_f64().unwrap(),
+            row["accuracy_mean"].as_f64().unwrap(),
+            row["accuracy_hi"].as_f64().unwrap(),
+        );
+        assert!(lo <= m && m <= hi && hi - lo > 0.0, "{row}");
+        assert!(row["n_test"].as_i64().unwrap() > 20, "{row}");
+        assert!(row["val_loss_mean"].as_f64().unwrap() > 0.0, "{row}");
     }
+    // One distilled configuration per depth, so it is the selected one.
+    let selected: Vec<&Value> = rows.iter().filter(|r| r["selected"] == true).collect();
+    assert_eq!(selected.len(), 2, "{rows:#?}");
+    let cmp = kdpipe(&store, &["compare", exp_s, "--comparisons", "--format", "json"]);
+    ok(&cmp);
+    let pairs: Vec<Value> = serde_json::from_str(&stdout(&cmp)).unwrap();
+    assert_eq!(pairs.len(), 4, "2 students × (control, teacher): {pairs:#?}");
+    for p in &pairs {
+        let p_holm = p["p_holm"].as_f64().unwrap();
+        assert!(p_holm >= p["p_mcnemar"].as_f64().unwrap() && p_holm <= 1.0, "{p}");
+        let verdict = p["verdict"].as_str().unwrap();
+        assert!(
+            ["equivalent", "not shown equivalent", "worse", "better"].contains(&verdict),
+            "{p}"
+        );
+    }
+    let md = kdpipe(&store, &["compare", exp_s, "--format", "markdown"]);
+    ok(&md);
+    let md = stdout(&md);
+    assert!(md.contains("Headline") && md.contains("Full grid (exploratory"), "{md}");
 
     // second run: all cache hits
     ok(&kdpipe(&store, &["run", exp_s, "--plain"]));
