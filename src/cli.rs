@@ -43,6 +43,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Rerun a cached stage into a scratch folder and compare output hashes.
     Verify(VerifyArgs),
+    /// Each stage's state, fingerprint, size and folder in the store.
+    Ls(LsArgs),
+    /// The last published run of a stage: manifest summary, outputs, folder.
+    Show(ShowArgs),
     /// Built-in data sets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -170,6 +174,20 @@ pub struct ReportArgs {
     /// Output folder (default: <store>/reports/<experiment name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    pub experiment: PathBuf,
+    /// Only stages whose name matches one of these globs.
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Stage name (as shown by `status` or `ls`).
+    pub stage: String,
 }
 
 #[derive(Debug, Args)]

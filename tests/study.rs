@@ -81,10 +81,18 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     assert!(stdout(&status).contains("2 stages"), "{}", stdout(&status));
     ok(&kdpipe(&store, &["run", exp_s, "teacher/*", "--plain"]));
     let first = names_with(&last_events(&store), "finished");
-    assert_eq!(first, ["prepare/brain-mri", "teacher/brain-mri/s0"], "{first:#?}");
+    assert_eq!(
+        first,
+        ["prepare/brain-mri", "teacher/brain-mri/s0"],
+        "{first:#?}"
+    );
     let bad = kdpipe(&store, &["run", exp_s, "techer/*"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
-    assert!(stderr(&bad).contains("target 'techer/*' matches no stage"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("target 'techer/*' matches no stage"),
+        "{}",
+        stderr(&bad)
+    );
 
     let out = kdpipe(&store, &["run", exp_s, "--jobs", "2", "--plain"]);
     ok(&out);
@@ -166,13 +174,23 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     // One distilled configuration per depth, so it is the selected one.
     let selected: Vec<&Value> = rows.iter().filter(|r| r["selected"] == true).collect();
     assert_eq!(selected.len(), 2, "{rows:#?}");
-    let cmp = kdpipe(&store, &["compare", exp_s, "--comparisons", "--format", "json"]);
+    let cmp = kdpipe(
+        &store,
+        &["compare", exp_s, "--comparisons", "--format", "json"],
+    );
     ok(&cmp);
     let pairs: Vec<Value> = serde_json::from_str(&stdout(&cmp)).unwrap();
-    assert_eq!(pairs.len(), 4, "2 students × (control, teacher): {pairs:#?}");
+    assert_eq!(
+        pairs.len(),
+        4,
+        "2 students × (control, teacher): {pairs:#?}"
+    );
     for p in &pairs {
         let p_holm = p["p_holm"].as_f64().unwrap();
-        assert!(p_holm >= p["p_mcnemar"].as_f64().unwrap() && p_holm <= 1.0, "{p}");
+        assert!(
+            p_holm >= p["p_mcnemar"].as_f64().unwrap() && p_holm <= 1.0,
+            "{p}"
+        );
         let verdict = p["verdict"].as_str().unwrap();
         assert!(
             ["equivalent", "not shown equivalent", "worse", "better"].contains(&verdict),
@@ -182,7 +200,10 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     let md = kdpipe(&store, &["compare", exp_s, "--format", "markdown"]);
     ok(&md);
     let md = stdout(&md);
-    assert!(md.contains("Headline") && md.contains("Full grid (exploratory"), "{md}");
+    assert!(
+        md.contains("Headline") && md.contains("Full grid (exploratory"),
+        "{md}"
+    );
 
     // second run: all cache hits
     ok(&kdpipe(&store, &["run", exp_s, "--plain"]));

@@ -4,8 +4,10 @@
 mod compare;
 mod data;
 mod exec_stage;
+mod ls;
 mod report;
 mod run;
+mod show;
 mod status;
 mod verify;
 mod why;
@@ -38,6 +40,8 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args, &cli.global),
         Command::Report(args) => report::report(args, &cli.global),
         Command::Verify(args) => verify::verify(args, &cli.global),
+        Command::Ls(args) => ls::ls(args, &cli.global),
+        Command::Show(args) => show::show(args, &cli.global),
         Command::Data(cmd) => data::data(cmd),
         Command::ExecStage(args) => exec_stage::exec_stage(args, &cli.global),
     };

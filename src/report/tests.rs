@@ -53,7 +53,11 @@ fn report_is_self_contained_and_complete() {
         html.contains(&format!("{mean:.3} [")),
         "teacher accuracy missing"
     );
-    for section in ["id=\"headline\"", "id=\"comparisons\"", "not shown equivalent"] {
+    for section in [
+        "id=\"headline\"",
+        "id=\"comparisons\"",
+        "not shown equivalent",
+    ] {
         assert!(html.contains(section), "{section} missing");
     }
     assert!(root.join("tables/comparisons.csv").is_file());

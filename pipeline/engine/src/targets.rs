@@ -73,7 +73,8 @@ mod tests {
             name: name.to_owned(),
             kind: "k".to_owned(),
             code_version: 1,
-            params: BTreeMap::new(),
+            // Names are not hashed: distinct params keep fingerprints apart.
+            params: BTreeMap::from([("id".to_owned(), serde_json::json!(name))]),
             upstream: upstream
                 .iter()
                 .enumerate()
