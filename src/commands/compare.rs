@@ -17,7 +17,12 @@ pub fn compare(args: CompareArgs, global: &GlobalArgs) -> CmdResult {
         CliFormat::Csv => Format::Csv,
         CliFormat::Json => Format::Json,
     };
-    let gathered = tables::gather(&study.store, &study.specs, &study.index).map_err(internal)?;
+    // A corrupt artifact is refused with exit 2, naming the stage and file.
+    let gathered =
+        tables::gather(&study.store, &study.specs, &study.index).map_err(|e| match e {
+            TablesError::Corrupt { .. } => user(e),
+            e => internal(e),
+        })?;
     if gathered.height() == 0 {
         return Err(Failure::bad_input(anyhow!(
             "{} has no model stages to compare",

@@ -4,6 +4,7 @@
 mod compare;
 mod data;
 mod exec_stage;
+mod fsck;
 mod report;
 mod run;
 mod status;
@@ -38,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args, &cli.global),
         Command::Report(args) => report::report(args, &cli.global),
         Command::Verify(args) => verify::verify(args, &cli.global),
+        Command::Fsck(args) => fsck::fsck(args, &cli.global),
         Command::Data(cmd) => data::data(cmd),
         Command::ExecStage(args) => exec_stage::exec_stage(args, &cli.global),
     };

@@ -19,7 +19,7 @@ pub use columns::METHODS;
 pub use error::TablesError;
 pub use gather::gather;
 pub use pivot::{pivot, PivotTable};
-pub(crate) use read::read_artifact;
+pub(crate) use read::{checked_dir, read_artifact};
 pub(crate) use render::{html_table, pivot_title};
 pub use render::{render, render_pivots, Format};
 pub use summarize::{compact, summarize, CONTROL_LABEL};
