@@ -41,12 +41,14 @@ pub enum Command {
     Compare(CompareArgs),
     /// Write the HTML report (tables, plots, explanations).
     Report(ReportArgs),
-    /// Rerun a cached stage into a scratch folder and compare output hashes.
+    /// Check a cached stage's files against its manifest, and a rerun against both.
     Verify(VerifyArgs),
     /// Each stage's state, fingerprint, size and folder in the store.
     Ls(LsArgs),
     /// The last published run of a stage: manifest summary, outputs, folder.
     Show(ShowArgs),
+    /// Check every object of the store (hashes, manifests, staging, name links).
+    Fsck(FsckArgs),
     /// Built-in data sets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -194,6 +196,14 @@ pub struct ShowArgs {
 pub struct VerifyArgs {
     pub experiment: PathBuf,
     pub stage: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 clean, 1 problems found (repaired or not), 2 bad input.")]
+pub struct FsckArgs {
+    /// Quarantine broken objects, remove stray staging folders and dangling links.
+    #[arg(long)]
+    pub repair: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -230,4 +230,54 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
             .all(|n| n.starts_with("explain/") || n.starts_with("timing/")),
         "{rerun:#?}"
     );
+
+    // Corrupt artifacts of a real study (issue 13): a digit flipped in a
+    // student's published metrics.json and a byte in its model.safetensors.
+    let model = "student/brain-mri/s0/d1-T2-a0.5";
+    let eval = format!("evaluate/{model}");
+    let metrics = artifact_of(&store, &ev, &eval).join("metrics.json");
+    let weights = artifact_of(&store, &ev, model).join("model.safetensors");
+    let good = (
+        std::fs::read(&metrics).unwrap(),
+        std::fs::read(&weights).unwrap(),
+    );
+    let mut m = good.0.clone();
+    let i = m.iter().position(u8::is_ascii_digit).unwrap();
+    m[i] = if m[i] == b'9' { b'8' } else { m[i] + 1 };
+    std::fs::write(&metrics, &m).unwrap();
+    let mut w = good.1.clone();
+    let j = w.len() - 3;
+    w[j] ^= 0x10;
+    std::fs::write(&weights, &w).unwrap();
+    let status = stdout(&kdpipe(&store, &["status", exp_s]));
+    for (stage, file) in [
+        (eval.as_str(), "metrics.json"),
+        (model, "model.safetensors"),
+    ] {
+        let line = status
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == stage))
+            .unwrap();
+        assert!(
+            line.contains(&format!("corrupt: {file} hash mismatch")),
+            "{line}"
+        );
+    }
+    // compare shows no number from the corrupt artifact: it refuses.
+    let cmp = kdpipe(&store, &["compare", exp_s]);
+    assert_eq!(cmp.status.code(), Some(2), "{}", stdout(&cmp));
+    let err = stderr(&cmp);
+    assert!(
+        err.contains(&eval) && err.contains("metrics.json hash mismatch"),
+        "{err}"
+    );
+    // run recomputes exactly the two corrupt stages, bit for bit (what was
+    // computed from the intact model stays cached).
+    ok(&kdpipe(&store, &["run", exp_s, "--plain"]));
+    let mut again = names_with(&last_events(&store), "finished");
+    again.sort();
+    assert_eq!(again, vec![eval.clone(), model.to_owned()]);
+    assert_eq!(std::fs::read(&metrics).unwrap(), good.0);
+    assert_eq!(std::fs::read(&weights).unwrap(), good.1);
+    ok(&kdpipe(&store, &["compare", exp_s]));
 }

@@ -33,7 +33,12 @@ pub fn compare(args: CompareArgs, global: &GlobalArgs) -> CmdResult {
         .kd()
         .map(|kd| kd.compare.clone())
         .unwrap_or_default();
-    let t = Tables::build(&study.store, &study.specs, &study.index, &options).map_err(internal)?;
+    // A corrupt artifact is refused with exit 2, naming the stage and file.
+    let t =
+        Tables::build(&study.store, &study.specs, &study.index, &options).map_err(|e| match e {
+            TablesError::Corrupt { .. } => user(e),
+            e => internal(e),
+        })?;
     let human = matches!(format, Format::Table | Format::Markdown);
     let text = if let Some(metric) = &args.pivot {
         let pivots = tables::pivot(&t.summary, metric).map_err(user)?;

@@ -4,6 +4,7 @@
 mod compare;
 mod data;
 mod exec_stage;
+mod fsck;
 mod ls;
 mod report;
 mod run;
@@ -42,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::verify(args, &cli.global),
         Command::Ls(args) => ls::ls(args, &cli.global),
         Command::Show(args) => show::show(args, &cli.global),
+        Command::Fsck(args) => fsck::fsck(args, &cli.global),
         Command::Data(cmd) => data::data(cmd),
         Command::ExecStage(args) => exec_stage::exec_stage(args, &cli.global),
     };

@@ -3,6 +3,7 @@
 
 use anyhow::anyhow;
 use engine::plan::{diff_inputs, previous_manifest};
+use engine::store::Integrity;
 
 use crate::cli::{GlobalArgs, WhyArgs};
 use crate::exit::{self, CmdResult, Failure};
@@ -20,7 +21,13 @@ pub fn why(args: WhyArgs, global: &GlobalArgs) -> CmdResult {
     };
     let now = spec.fingerprint_inputs();
     let fp = now.fingerprint();
-    let published = study.store.is_published(&fp);
+    let integrity = study.store.check(&fp);
+    if let Integrity::Corrupt(c) = &integrity {
+        println!("{}: will run (corrupt: {c})", spec.name);
+        println!("  fingerprint {fp}");
+        return Ok(exit::OK);
+    }
+    let published = integrity == Integrity::Intact;
     let Some(prev) = previous_manifest(&study.store, &spec.name) else {
         println!(
             "{}: new: no artifact was ever published under this name",

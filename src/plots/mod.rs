@@ -26,7 +26,7 @@ use polars::prelude::DataFrame;
 use study::contract::artifacts::{ArtifactFile, Metrics};
 use study::kd::SelectOn;
 
-use crate::tables::read_artifact;
+use crate::tables::{checked_dir, read_artifact};
 
 /// A model stage's per-epoch training curves.
 const HISTORY_CSV: &str = "history.csv";
@@ -79,8 +79,8 @@ pub fn write_all(
                     plots.push(confusion_matrix(&metrics, &path, &title, &stem)?);
                 }
             }
-            if store.is_published(&run.model_fp) {
-                let path = store.artifact_dir(&run.model_fp).join(HISTORY_CSV);
+            if let Some(dir) = checked_dir(store, Some(&run.model_fp))? {
+                let path = dir.join(HISTORY_CSV);
                 if path.is_file() {
                     let history = History::read(&path)?;
                     let stem = out_dir.join(format!("curves_{safe}_{}", role.replace(' ', "_")));

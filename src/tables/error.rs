@@ -30,6 +30,14 @@ pub enum TablesError {
         a: String,
         b: String,
     },
+    #[error("the artifact of {stage} ({fingerprint}) is corrupt: {detail}; its numbers are not shown (`kdpipe run` recomputes it, `kdpipe fsck --repair` quarantines it)")]
+    Corrupt {
+        stage: String,
+        fingerprint: String,
+        /// The file, relative to the artifact folder.
+        file: String,
+        detail: String,
+    },
     #[error("stage {stage} has malformed params: {reason}")]
     Params { stage: String, reason: String },
     #[error("unknown column '{column}' (available: {})", available.join(", "))]

@@ -176,12 +176,22 @@ fn publish(store: &Store, fp: &Fingerprint, files: &[(&str, Vec<u8>)]) {
     for (f, bytes) in files {
         write(&dir, f, bytes);
     }
+    // A real manifest with the files' hashes: the tables check them.
+    let outputs: serde_json::Map<String, serde_json::Value> = files
+        .iter()
+        .map(|(f, b)| (f.to_string(), json!(engine::hashing::sha256_bytes(b))))
+        .collect();
+    let inputs = json!({"schema": engine::STORE_SCHEMA_VERSION, "kind": "fixture",
+        "code_version": 1, "params": {}, "upstream": {}, "inputs": {}});
     write(
         &dir,
         "manifest.json",
-        json!({"fingerprint": fp.as_str(), "outputs": {}})
-            .to_string()
-            .as_bytes(),
+        json!({"schema": engine::STORE_SCHEMA_VERSION, "name": "fixture", "kind": "fixture",
+            "fingerprint": fp.as_str(), "inputs": inputs, "outputs": outputs,
+            "started_at": "", "finished_at": "", "wall_s": 0.0, "cpu_s": 0.0, "host": "",
+            "kdpipe_version": "", "threads": 1, "device": "cpu", "executor": "fixture"})
+        .to_string()
+        .as_bytes(),
     );
 }
 

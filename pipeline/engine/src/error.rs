@@ -28,6 +28,15 @@ pub enum Error {
         role: String,
         fingerprint: String,
     },
+    #[error("upstream `{role}` of stage `{name}` ({upstream}, fingerprint {}) is corrupt: {detail}; refusing to read it (`kdpipe run` recomputes it, `kdpipe fsck --repair` quarantines it)", &fingerprint[..12.min(fingerprint.len())])]
+    UpstreamCorrupt {
+        name: String,
+        role: String,
+        /// The upstream stage's name (from its spec), or its fingerprint.
+        upstream: String,
+        fingerprint: String,
+        detail: String,
+    },
     #[error("stage graph has a cycle through `{0}`")]
     Cycle(String),
     #[error("stage `{name}` names upstream fingerprint `{fingerprint}` that is neither in the plan nor published")]

@@ -2,6 +2,10 @@
 //! fingerprint's lock, stop if already published, run the stage into a
 //! staging directory, hash its outputs, write the manifest and publish with
 //! one rename. A failure removes the staging directory and publishes nothing.
+//!
+//! Integrity: every upstream artifact is checked against its manifest before
+//! the stage starts (a corrupt one is refused, naming the stage and file), and
+//! a corrupt object of this fingerprint is quarantined before recomputing.
 
 use std::io::Write;
 use std::time::Instant;
@@ -13,7 +17,7 @@ use crate::hashing::hash_dir;
 use crate::protocol::{
     EXECUTOR_ENV, EXIT_FAILED, EXIT_PUBLISHED, EXIT_PUBLISHED_ELSEWHERE, PROGRESS_PREFIX,
 };
-use crate::store::{cpu_seconds, hostname, now_rfc3339, Manifest, Store};
+use crate::store::{cpu_seconds, hostname, now_rfc3339, Integrity, Manifest, Store, MANIFEST};
 
 /// How `exec_stage` ended; the binary maps it to exit codes 0 / 10 / 1.
 #[derive(Debug)]
@@ -47,19 +51,42 @@ pub fn exec_stage(
 ) -> Result<ExecOutcome> {
     let spec = store.read_spec(fp)?;
     let _lock = store.lock(fp)?;
-    if store.is_usable(fp) {
+    let own = store.check(fp);
+    if own == Integrity::Intact {
         return Ok(ExecOutcome::PublishedElsewhere);
     }
     let mut upstream = std::collections::BTreeMap::new();
     for (role, up) in &spec.upstream {
-        if !store.is_published(up) {
-            return Err(Error::UpstreamMissing {
-                name: spec.name.clone(),
-                role: role.clone(),
-                fingerprint: up.to_string(),
-            });
+        match store.check(up) {
+            Integrity::Intact => {}
+            Integrity::Missing => {
+                return Err(Error::UpstreamMissing {
+                    name: spec.name.clone(),
+                    role: role.clone(),
+                    fingerprint: up.to_string(),
+                })
+            }
+            Integrity::Corrupt(c) => {
+                return Err(Error::UpstreamCorrupt {
+                    name: spec.name.clone(),
+                    role: role.clone(),
+                    upstream: store
+                        .read_spec(up)
+                        .map_or_else(|_| up.to_string(), |s| s.name),
+                    fingerprint: up.to_string(),
+                    detail: c.to_string(),
+                })
+            }
         }
         upstream.insert(role.clone(), store.artifact_dir(up));
+    }
+    if let Integrity::Corrupt(c) = own {
+        let aside = store.quarantine(fp)?;
+        eprintln!(
+            "kdpipe: the artifact of {} was corrupt ({c}); moved to {}, recomputing",
+            spec.name,
+            aside.display()
+        );
     }
 
     let staging = store.create_staging(fp)?;
@@ -91,7 +118,13 @@ pub fn exec_stage(
         }
     };
     let finish = || -> Result<Manifest> {
-        let outputs = hash_dir(&staging, &["manifest.json"])?;
+        let outputs = hash_dir(&staging, &[MANIFEST])?;
+        let mut output_sizes = std::collections::BTreeMap::new();
+        for file in outputs.keys() {
+            let path = staging.join(file);
+            let meta = std::fs::metadata(&path).map_err(|e| Error::io("stat", &path, e))?;
+            output_sizes.insert(file.clone(), meta.len());
+        }
         let manifest = Manifest {
             schema: crate::STORE_SCHEMA_VERSION,
             name: spec.name.clone(),
@@ -99,6 +132,7 @@ pub fn exec_stage(
             fingerprint: fp.clone(),
             inputs: spec.fingerprint_inputs(),
             outputs,
+            output_sizes,
             started_at,
             finished_at: now_rfc3339(),
             wall_s: t0.elapsed().as_secs_f64(),
@@ -170,6 +204,46 @@ mod tests {
         let again = exec_stage(&store, &fp, 2, &ok_stage).unwrap();
         assert!(matches!(again, ExecOutcome::PublishedElsewhere));
         assert_eq!(again.exit_code(), 10);
+    }
+
+    #[test]
+    fn a_corrupt_object_is_quarantined_and_recomputed_a_corrupt_upstream_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let up = spec("gen", 0);
+        let up_fp = store.write_spec(&up).unwrap();
+        exec_stage(&store, &up_fp, 1, &ok_stage).unwrap();
+        let out = store.artifact_dir(&up_fp).join("sub/out.txt");
+        std::fs::write(&out, b"abd").unwrap();
+
+        let mut s = spec("sq/1", 1);
+        s.upstream.insert("gen".into(), up_fp.clone());
+        let fp = store.write_spec(&s).unwrap();
+        let err = exec_stage(&store, &fp, 1, &ok_stage).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("upstream `gen` of stage `sq/1` (gen, fingerprint"),
+            "{msg}"
+        );
+        assert!(msg.contains("sub/out.txt hash mismatch"), "{msg}");
+        assert!(!store.is_published(&fp));
+
+        // The corrupt upstream itself is recomputed: moved aside, republished.
+        let again = exec_stage(&store, &up_fp, 1, &ok_stage).unwrap();
+        assert!(matches!(again, ExecOutcome::Published(_)), "{again:?}");
+        assert_eq!(std::fs::read(&out).unwrap(), b"abc");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("quarantine"))
+                .unwrap()
+                .count(),
+            1
+        );
+        let m = store.read_manifest(&up_fp).unwrap().unwrap();
+        assert_eq!(m.output_sizes["sub/out.txt"], 3);
+        assert!(matches!(
+            exec_stage(&store, &fp, 1, &ok_stage).unwrap(),
+            ExecOutcome::Published(_)
+        ));
     }
 
     #[test]

@@ -80,6 +80,50 @@ pub fn list_files(dir: &Path, skip: &[&str]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// What the stat cache trusts about a file: if none of these changed, its
+/// content is taken as unchanged (the artifact store's verification stamps
+/// use the same rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStat {
+    pub size: u64,
+    pub mtime_ns: i128,
+    pub inode: u64,
+}
+
+impl FileStat {
+    /// The stat tuple of `path` (symlinks followed).
+    pub fn of(path: &Path) -> std::io::Result<FileStat> {
+        std::fs::metadata(path).map(|m| FileStat::from_meta(&m))
+    }
+
+    pub fn from_meta(meta: &std::fs::Metadata) -> FileStat {
+        FileStat {
+            size: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            inode: meta.ino(),
+        }
+    }
+
+    /// Whether a content check done at `checked_at_ns` (wall clock, ns since
+    /// the epoch) may be trusted for this stat later. A write in the same
+    /// mtime tick as the check would leave the stat unchanged ("racy git"),
+    /// so a file modified less than [`SETTLE_NS`] before the check is not.
+    pub fn settled_at(&self, checked_at_ns: i128) -> bool {
+        self.mtime_ns + SETTLE_NS < checked_at_ns
+    }
+}
+
+/// How long after its last modification a file's stat is trusted: larger
+/// than any Linux file system's mtime granularity (1 s on some NFS setups).
+pub const SETTLE_NS: i128 = 1_000_000_000;
+
+/// Now, in nanoseconds since the Unix epoch.
+pub fn now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct StatEntry {
     size: u64,
@@ -132,10 +176,14 @@ impl StatCache {
     /// are unchanged, else hashed (and remembered).
     pub fn hash(&mut self, path: &Path) -> Result<String> {
         let meta = std::fs::metadata(path).ctx("stat", path)?;
-        let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
+        let FileStat {
+            size,
+            mtime_ns,
+            inode,
+        } = FileStat::from_meta(&meta);
         let key = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         if let Some(e) = self.entries.get(&key) {
-            if e.size == meta.len() && e.mtime_ns == mtime_ns && e.inode == meta.ino() {
+            if e.size == size && e.mtime_ns == mtime_ns && e.inode == inode {
                 return Ok(e.sha256.clone());
             }
         }
@@ -144,9 +192,9 @@ impl StatCache {
         self.entries.insert(
             key,
             StatEntry {
-                size: meta.len(),
+                size,
                 mtime_ns,
-                inode: meta.ino(),
+                inode,
                 sha256: sha256.clone(),
             },
         );

@@ -333,5 +333,8 @@ fn force_reruns_only_the_matching_stage() {
     let s = run(&p, &env.store, &mut ex, &opts(2), &mut sink).unwrap();
     assert!(s.ok, "{s:?}");
     assert_eq!(computed(&collect.0.borrow()), ["sq/1"]);
-    assert!(env.store.is_usable(&stages[1].fingerprint()));
+    assert_eq!(
+        env.store.check(&stages[1].fingerprint()),
+        engine::store::Integrity::Intact
+    );
 }

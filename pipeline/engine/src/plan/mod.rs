@@ -2,8 +2,13 @@
 //! to an ordered [`Plan`] saying, for each stage, whether it is cached or
 //! will run and why. `run`, `run --dry-run` and `status` share it.
 //!
-//! Speed: a cached stage costs one `stat`; only stages that will run read
-//! their name index and previous manifest to explain why.
+//! A published artifact is cached only if its files still match its
+//! manifest ([`Store::check`]); a corrupt one runs again, with the reason
+//! (`corrupt: metrics.json hash mismatch`).
+//!
+//! Speed: a cached stage whose files are unchanged since they were last
+//! verified costs one `stat` per file (verification stamps); only stages
+//! that will run read their name index and previous manifest to explain why.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint::{Fingerprint, FingerprintInputs};
 use crate::graph::Graph;
 use crate::spec::StageSpec;
-use crate::store::{Manifest, Store};
+use crate::store::{Integrity, Manifest, Store};
 
 /// Why a stage will run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +47,11 @@ pub enum Reason {
     SchemaChanged,
     /// Same fingerprint as the last published one, whose artifact is gone.
     Missing,
+    /// Published, but its files do not match its manifest (or the manifest
+    /// is unreadable): `detail` says which file and how.
+    Corrupt {
+        detail: String,
+    },
     /// `--force` matched the stage name.
     Forced,
 }
@@ -66,6 +76,7 @@ impl std::fmt::Display for Reason {
             }
             Reason::SchemaChanged => f.write_str("store schema changed"),
             Reason::Missing => f.write_str("artifact missing"),
+            Reason::Corrupt { detail } => write!(f, "corrupt: {detail}"),
             Reason::Forced => f.write_str("forced"),
         }
     }
@@ -125,14 +136,15 @@ impl Plan {
 
 /// What planning needs to know about the store.
 pub trait StoreView {
-    fn is_published(&self, fp: &Fingerprint) -> bool;
+    /// Whether each of `fps` is published with intact files.
+    fn check_all(&self, fps: &[Fingerprint]) -> Vec<Integrity>;
     fn latest_for_name(&self, name: &str) -> Option<Fingerprint>;
     fn manifest(&self, fp: &Fingerprint) -> Option<Manifest>;
 }
 
 impl StoreView for Store {
-    fn is_published(&self, fp: &Fingerprint) -> bool {
-        Store::is_published(self, fp)
+    fn check_all(&self, fps: &[Fingerprint]) -> Vec<Integrity> {
+        Store::check_all(self, fps)
     }
     fn latest_for_name(&self, name: &str) -> Option<Fingerprint> {
         Store::latest_for_name(self, name)
@@ -147,25 +159,41 @@ impl StoreView for Store {
 /// (`*`, `?`) matched against stage names.
 pub fn plan(stages: &[StageSpec], store: &dyn StoreView, force: &[String]) -> Result<Plan> {
     let graph = Graph::build(stages)?;
-    let published: Vec<bool> = graph.fps.iter().map(|fp| store.is_published(fp)).collect();
-    for (i, role, fp) in &graph.external {
-        if !store.is_published(fp) {
-            return Err(Error::UnknownUpstream {
-                name: format!("{} (upstream `{role}`)", graph.specs[*i].name),
-                fingerprint: fp.to_string(),
-            });
+    let external: Vec<Fingerprint> = graph.external.iter().map(|e| e.2.clone()).collect();
+    let mut all = graph.fps.clone();
+    all.extend(external);
+    let mut integrity = store.check_all(&all);
+    let external = integrity.split_off(graph.fps.len());
+    for ((i, role, fp), state) in graph.external.iter().zip(external) {
+        let name = format!("{} (upstream `{role}`)", graph.specs[*i].name);
+        match state {
+            Integrity::Intact => {}
+            Integrity::Missing => {
+                return Err(Error::UnknownUpstream {
+                    name,
+                    fingerprint: fp.to_string(),
+                })
+            }
+            Integrity::Corrupt(c) => {
+                return Err(Error::Other(format!(
+                    "{name}: the artifact {} is corrupt ({c}) and not in the plan to recompute it",
+                    fp.short()
+                )))
+            }
         }
     }
     let mut out = Vec::with_capacity(graph.len());
     for (i, (spec, fp)) in graph.specs.iter().zip(&graph.fps).enumerate() {
         let forced = force.iter().any(|p| glob_match(p, &spec.name));
-        let action = if published[i] && !forced {
+        let action = if integrity[i] == Integrity::Intact && !forced {
             Action::Cached
         } else {
-            let mut reasons = if published[i] {
-                Vec::new()
-            } else {
-                reasons_against_previous(spec, fp, store)
+            let mut reasons = match &integrity[i] {
+                Integrity::Intact => Vec::new(),
+                Integrity::Corrupt(c) => vec![Reason::Corrupt {
+                    detail: c.to_string(),
+                }],
+                Integrity::Missing => reasons_against_previous(spec, fp, store),
             };
             if forced {
                 reasons.push(Reason::Forced);

@@ -8,6 +8,7 @@ use crate::spec::Resources;
 #[derive(Default)]
 struct Fake {
     published: HashSet<Fingerprint>,
+    corrupt: HashMap<Fingerprint, crate::store::Corruption>,
     names: HashMap<String, Fingerprint>,
     manifests: HashMap<Fingerprint, Manifest>,
 }
@@ -23,8 +24,14 @@ impl Fake {
 }
 
 impl StoreView for Fake {
-    fn is_published(&self, fp: &Fingerprint) -> bool {
-        self.published.contains(fp)
+    fn check_all(&self, fps: &[Fingerprint]) -> Vec<Integrity> {
+        fps.iter()
+            .map(|fp| match self.corrupt.get(fp) {
+                Some(c) => Integrity::Corrupt(c.clone()),
+                None if self.published.contains(fp) => Integrity::Intact,
+                None => Integrity::Missing,
+            })
+            .collect()
     }
     fn latest_for_name(&self, name: &str) -> Option<Fingerprint> {
         self.names.get(name).cloned()
@@ -169,6 +176,44 @@ fn force_and_missing() {
     store.published.remove(&s2.fingerprint());
     let p = plan(&[g, s2], &store, &[]).unwrap();
     assert_eq!(p.stages[1].action, Action::Run(vec![Reason::Missing]));
+}
+
+#[test]
+fn corrupt_artifact_runs_with_its_reason_and_downstream_stays_cached() {
+    let mut store = Fake::default();
+    let g = gen(3);
+    let s2 = square(2, &g);
+    store.publish(&g);
+    store.publish(&s2);
+    store.corrupt.insert(
+        g.fingerprint(),
+        crate::store::Corruption::HashMismatch {
+            file: "values.json".into(),
+        },
+    );
+    let p = plan(&[g.clone(), s2.clone()], &store, &["sq/*".into()]).unwrap();
+    assert_eq!(
+        p.stages[0].action,
+        Action::Run(vec![Reason::Corrupt {
+            detail: "values.json hash mismatch".into()
+        }])
+    );
+    assert_eq!(
+        p.stages[0].reasons()[0].to_string(),
+        "corrupt: values.json hash mismatch"
+    );
+    assert_eq!(p.stages[1].action, Action::Run(vec![Reason::Forced]));
+    assert_eq!(p.stages[1].deps, vec![0]);
+    // Not forced: the square was computed from intact bytes of the same
+    // fingerprint, so it stays cached.
+    let p = plan(&[g.clone(), s2], &store, &[]).unwrap();
+    assert_eq!((p.to_run(), p.cached()), (1, 1));
+    // A corrupt upstream outside the plan cannot be recomputed: an error.
+    let err = plan(&[square(5, &g)], &store, &[]).unwrap_err();
+    assert!(
+        err.to_string().contains("values.json hash mismatch"),
+        "{err}"
+    );
 }
 
 #[test]

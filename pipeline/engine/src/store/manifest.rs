@@ -20,6 +20,10 @@ pub struct Manifest {
     pub inputs: FingerprintInputs,
     /// Output file (path relative to the artifact dir) → SHA-256.
     pub outputs: BTreeMap<String, String>,
+    /// Output file → size in bytes (absent in manifests written before it
+    /// existed: then only the hash is checked).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub output_sizes: BTreeMap<String, u64>,
     /// RFC 3339 UTC timestamps.
     pub started_at: String,
     pub finished_at: String,

@@ -9,13 +9,24 @@
 //! logs/<fp>/<run-id>.log    each attempt's output
 //! runs/<run-id>.jsonl       event log
 //! statcache.json            input hash cache
+//! verified.json             verification stamps (stat tuples of intact objects)
+//! quarantine/<fp>.<t>.<n>/  corrupt objects moved aside (created when needed)
 //! ```
+//!
+//! Integrity on read (`check`, `audit`, `quarantine`) is in `integrity.rs`,
+//! the whole-store check in `fsck.rs`.
 
+mod fsck;
+mod integrity;
 mod lock;
 mod manifest;
+mod stamps;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+pub use fsck::{fsck, Finding, FsckReport, Repair};
+pub use integrity::{Audit, Corruption, Integrity};
 pub use lock::StageLock;
 pub use manifest::{cpu_seconds, hostname, now_rfc3339, Manifest};
 
@@ -24,13 +35,16 @@ use crate::fingerprint::{Fingerprint, STORE_SCHEMA_VERSION};
 use crate::hashing::{sha256_bytes, write_atomic};
 use crate::spec::StageSpec;
 
-const MANIFEST: &str = "manifest.json";
+/// The manifest's file name in every object folder.
+pub const MANIFEST: &str = "manifest.json";
 const DIRS: [&str; 7] = ["objects", "tmp", "specs", "names", "locks", "logs", "runs"];
 
-/// A handle on a store root.
+/// A handle on a store root. Clones share one in-memory table of
+/// verification stamps, loaded on the first [`Store::check`].
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    stamps: Arc<Mutex<Option<stamps::Stamps>>>,
 }
 
 impl Store {
@@ -40,9 +54,7 @@ impl Store {
             let p = root.join(d);
             std::fs::create_dir_all(&p).ctx("create directory", &p)?;
         }
-        Ok(Store {
-            root: root.to_path_buf(),
-        })
+        Ok(Store::at(root))
     }
 
     /// A handle that creates nothing: for read-only views (`status`) of a
@@ -50,6 +62,7 @@ impl Store {
     pub fn at(root: &Path) -> Store {
         Store {
             root: root.to_path_buf(),
+            stamps: Arc::default(),
         }
     }
 
@@ -96,11 +109,6 @@ impl Store {
                 Ok(None)
             }
         }
-    }
-
-    /// Published and with a readable manifest of this schema.
-    pub fn is_usable(&self, fp: &Fingerprint) -> bool {
-        matches!(self.read_manifest(fp), Ok(Some(_)))
     }
 
     pub fn spec_path(&self, fp: &Fingerprint) -> PathBuf {
@@ -162,13 +170,18 @@ impl Store {
         let parent = target.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(parent).ctx("create directory", parent)?;
         if target.exists() {
-            if self.is_usable(fp) {
+            if self.check(fp) == Integrity::Intact {
                 // Published by someone else meanwhile (only without the lock).
                 let _ = std::fs::remove_dir_all(staging);
                 return Ok(target);
             }
-            // A corrupt leftover: replace it.
-            std::fs::remove_dir_all(&target).ctx("remove corrupt artifact", &target)?;
+            // A corrupt leftover: moved aside, then replaced.
+            let aside = self.quarantine(fp)?;
+            tracing::warn!(
+                "moved the corrupt artifact of {} to {}",
+                fp.short(),
+                aside.display()
+            );
         }
         std::fs::rename(staging, &target).ctx("publish into", &target)?;
         if let Ok(d) = std::fs::File::open(parent) {
