@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{anyhow, Context};
 use engine::store::Store;
-use study::contract::artifacts::{ArtifactFile, Latency, Throughput, Timing};
+use study::contract::artifacts::{ArtifactFile, Environment, Latency, Throughput, Timing};
 
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::exit::{self, CmdResult, Failure};
@@ -129,8 +129,14 @@ pub fn verify(args: VerifyArgs, global: &GlobalArgs) -> CmdResult {
 }
 
 /// Output files that hold wall-clock measurements (latency, throughput,
-/// explanation timing): reported, never expected to be bit-identical.
-pub const MEASUREMENT_FILES: &[&str] = &[Latency::FILE, Throughput::FILE, Timing::FILE];
+/// explanation timing) or describe the host (environment): reported, never
+/// expected to be bit-identical.
+pub const MEASUREMENT_FILES: &[&str] = &[
+    Latency::FILE,
+    Throughput::FILE,
+    Timing::FILE,
+    Environment::FILE,
+];
 
 fn is_measurement(file: &str) -> bool {
     MEASUREMENT_FILES.contains(&file.rsplit('/').next().unwrap_or(file))
