@@ -1,5 +1,9 @@
 //! `kdpipe exec-stage FP`: runs one stage in this process (the engine's toy
-//! stages) or execs `kdpipe-stage` (ML stages, which need libtorch).
+//! stages) or execs `kdpipe-stage` (ML stages, which need libtorch) with the
+//! spec's CPU kernel pin (`cpu_isa`, [`study::contract::cpu_isa`]) in its
+//! environment: libtorch reads those variables when it first uses each
+//! library, so they must be there before the process starts. This runs on
+//! the compute host under every executor (a Slurm job runs exec-stage too).
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -7,7 +11,7 @@ use std::process::Command;
 use anyhow::{anyhow, Context};
 use engine::exec_stage::{exec_stage as run_stage, ExecOutcome};
 use engine::{protocol, Fingerprint};
-use study::contract::Kind;
+use study::contract::{CpuIsa, Kind};
 
 use crate::cli::{ExecStageArgs, GlobalArgs};
 use crate::exit::{CmdResult, Failure};
@@ -28,9 +32,24 @@ pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
     if !toy {
         let exe = std::env::current_exe().context("cannot locate the kdpipe binary")?;
         let worker = exe.with_file_name("kdpipe-stage");
-        let err = Command::new(&worker)
-            .args(protocol::exec_stage_args(&fp, store.root(), args.threads))
-            .exec();
+        let mut cmd = Command::new(&worker);
+        cmd.args(protocol::exec_stage_args(&fp, store.root(), args.threads));
+        match CpuIsa::of_params(&spec.params) {
+            Some(Ok(CpuIsa::Native)) => {
+                // libtorch's own choice: no pin inherited from the shell.
+                for (k, _) in CpuIsa::Avx2.env() {
+                    cmd.env_remove(k);
+                }
+            }
+            Some(Ok(isa)) => {
+                cmd.envs(isa.env().iter().copied());
+            }
+            Some(Err(e)) => {
+                return Err(Failure::bad_input(anyhow!("stage {}: {e}", spec.name)));
+            }
+            None => {}
+        }
+        let err = cmd.exec();
         return Err(anyhow!(
             "failed to run {}: {err} (build it with `make build`)",
             worker.display()

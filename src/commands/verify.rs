@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{anyhow, Context};
 use engine::store::{Manifest, Store};
 use engine::StageSpec;
-use study::contract::artifacts::{ArtifactFile, Latency, Throughput, Timing};
+use study::contract::artifacts::{ArtifactFile, Environment, Latency, Throughput, Timing};
 
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::exit::{self, CmdResult, Failure};
@@ -202,8 +202,14 @@ fn rerun_matches(store: &Store, spec: &StageSpec, original: &Manifest) -> Result
 }
 
 /// Output files that hold wall-clock measurements (latency, throughput,
-/// explanation timing): reported, never expected to be bit-identical.
-pub const MEASUREMENT_FILES: &[&str] = &[Latency::FILE, Throughput::FILE, Timing::FILE];
+/// explanation timing) or describe the host (environment): reported, never
+/// expected to be bit-identical.
+pub const MEASUREMENT_FILES: &[&str] = &[
+    Latency::FILE,
+    Throughput::FILE,
+    Timing::FILE,
+    Environment::FILE,
+];
 
 fn is_measurement(file: &str) -> bool {
     MEASUREMENT_FILES.contains(&file.rsplit('/').next().unwrap_or(file))

@@ -231,6 +231,7 @@ fn metrics(acc: f64, seed: u64, depth: u32) -> Metrics {
     };
     Metrics {
         accuracy: acc,
+        balanced_accuracy: None,
         macro_precision: f1,
         macro_recall: f1,
         macro_f1: f1,

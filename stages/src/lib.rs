@@ -5,6 +5,7 @@
 
 pub mod data;
 pub mod device;
+pub mod environment;
 pub mod error;
 pub mod eval;
 pub mod explain;

@@ -18,6 +18,8 @@ use engine::spec::{Resources, StageSpec};
 pub(crate) struct Specs {
     pub(crate) specs: Vec<StageSpec>,
     seen: HashSet<Fingerprint>,
+    /// Params every pushed spec gets (e.g. the KD study's `cpu_isa`).
+    common: BTreeMap<String, Value>,
 }
 
 impl Specs {
@@ -25,12 +27,24 @@ impl Specs {
         Specs {
             specs: Vec::new(),
             seen: HashSet::new(),
+            common: BTreeMap::new(),
         }
     }
 
-    /// Adds `spec` unless a spec with its fingerprint is already in; returns
-    /// the fingerprint either way.
-    pub(crate) fn push(&mut self, spec: StageSpec) -> Fingerprint {
+    /// Specs that each get the params `common` (hashed like their own).
+    pub(crate) fn with_common_params(common: BTreeMap<String, Value>) -> Self {
+        Specs {
+            common,
+            ..Specs::new()
+        }
+    }
+
+    /// Adds `spec` (with the common params) unless a spec with its
+    /// fingerprint is already in; returns the fingerprint either way.
+    pub(crate) fn push(&mut self, mut spec: StageSpec) -> Fingerprint {
+        for (k, v) in &self.common {
+            spec.params.insert(k.clone(), v.clone());
+        }
         let fp = fingerprint(&spec);
         if self.seen.insert(fp.clone()) {
             self.specs.push(spec);

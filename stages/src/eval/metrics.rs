@@ -71,8 +71,14 @@ pub fn classification_metrics(labels: &[usize], probs: &[Vec<f64>], classes: &[S
             roc_auc(&scores, &pos)
         })
         .collect();
+    let present: Vec<f64> = per_class
+        .iter()
+        .filter(|m| m.support > 0)
+        .map(|m| m.recall)
+        .collect();
     Metrics {
         accuracy: ratio(correct, n),
+        balanced_accuracy: Some(present.iter().sum::<f64>() / present.len().max(1) as f64),
         macro_precision: macro_avg(|m| m.precision),
         macro_recall: macro_avg(|m| m.recall),
         macro_f1: macro_avg(|m| m.f1),
@@ -181,6 +187,30 @@ mod tests {
         assert!((m.macro_f1 - (4.0 / 7.0 + 0.4) / 3.0).abs() < 1e-12);
         assert!((m.weighted_f1 - (3.0 * 4.0 / 7.0 + 2.0 * 0.4) / 7.0).abs() < 1e-12);
         assert!((m.weighted_recall - m.accuracy).abs() < 1e-12);
+    }
+
+    /// Balanced accuracy = mean recall over the classes present: the
+    /// 7-image case above gives (2/3 + 1/2 + 0) / 3; a class absent from
+    /// the labels does not count; a collapsed binary model scores 0.5.
+    #[test]
+    fn balanced_accuracy_hand_computed() {
+        let classes: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let m = classification_metrics(
+            &[0, 0, 0, 1, 1, 2, 2],
+            &onehot(&[0, 0, 1, 1, 0, 1, 0], 3),
+            &classes,
+        );
+        let b = m.balanced_accuracy.unwrap();
+        assert!((b - 7.0 / 18.0).abs() < 1e-12, "{b}");
+        // class c never occurs: (1 + 1/2) / 2, not / 3
+        let m = classification_metrics(&[0, 0, 1, 1], &onehot(&[0, 0, 1, 0], 3), &classes);
+        assert!((m.balanced_accuracy.unwrap() - 0.75).abs() < 1e-12);
+        // 9 of class a, 1 of class b, always "a": accuracy 0.9, balanced 0.5
+        let two = &classes[..2];
+        let labels = [0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let m = classification_metrics(&labels, &onehot(&[0; 10], 2), two);
+        assert!((m.accuracy - 0.9).abs() < 1e-12);
+        assert_eq!(m.balanced_accuracy, Some(0.5));
     }
 
     #[test]

@@ -3,6 +3,15 @@
 //! feature map is at least 2 pixels wide), then global average pooling,
 //! dropout and one linear layer. Channels start at `width` and double every
 //! block up to `max_width`.
+//!
+//! The pooling uses ceil mode: an odd map (e.g. 3×3 at 48 px, depth 5; 7×7
+//! at 28 px, depth 3) ends in a partial window instead of losing its last
+//! row and column (floor mode kept only the top-left 2×2 of a 3×3 map, so 5
+//! of its 9 positions never reached the logits, and Grad-CAM put heat where
+//! the gradient was exactly zero). Ceil mode keeps the halving schedule (and
+//! so the receptive fields and costs of every depth) where skipping the pool
+//! on odd maps would leave the deep blocks on larger maps; every position
+//! belongs to exactly one window.
 
 use tch::{nn, Tensor};
 
@@ -62,7 +71,7 @@ impl Cnn {
             macs += (c_out * c_in * 9 * size * size) as u64;
             let pool = size >= 2;
             if pool {
-                size /= 2;
+                size = (size + 1) / 2; // ceil mode
             }
             blocks.push(Block { conv, bn, pool });
             c_in = c_out;
@@ -95,7 +104,7 @@ impl Classifier for Cnn {
         for b in &self.blocks {
             let a = h.apply(&b.conv).apply_t(&b.bn, train).relu();
             h = if b.pool {
-                a.max_pool2d_default(2)
+                a.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], true)
             } else {
                 a.shallow_clone()
             };
@@ -117,5 +126,90 @@ impl Classifier for Cnn {
 
     fn num_classes(&self) -> i64 {
         self.num_classes
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    /// Positions of the tapped map (summed over a batch of random images and
+    /// over channels) whose gradient from the logits is exactly zero.
+    fn dead_positions(depth: i64, size: i64) -> Vec<(usize, i64, i64)> {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        // A position gets gradient when it is the maximum of its pooling
+        // window for some image and channel: 32 images × ≥ 8 channels make
+        // that near-certain for every position a window covers.
+        let cfg = CnnConfig {
+            depth,
+            width: 8,
+            max_width: 16,
+            dropout: 0.0,
+        };
+        let cnn = Cnn::new(&vs.root(), 1, size, 2, cfg);
+        let xs = Tensor::randn([32, 1, size, size], (Kind::Float, Device::Cpu));
+        let (taps, logits) = cnn.forward_taps(&xs, false);
+        let grads = Tensor::run_backward(&[logits.sum(Kind::Float)], &taps, false, false);
+        let mut dead = Vec::new();
+        for (l, g) in grads.iter().enumerate() {
+            // [c, h, w] → [h, w]
+            let per_pos = g
+                .abs()
+                .sum_dim_intlist([0i64, 1].as_slice(), false, Kind::Float);
+            let (h, w) = (per_pos.size()[0], per_pos.size()[1]);
+            for i in 0..h {
+                for j in 0..w {
+                    if per_pos.double_value(&[i, j]) == 0.0 {
+                        dead.push((l + 1, i, j));
+                    }
+                }
+            }
+        }
+        dead
+    }
+
+    /// Every depth and input size of the defaults (48 px, teacher depth 5,
+    /// students 1..4), of experiments/paper.toml (224 px, students 2, 4, 6)
+    /// and the other common sizes (28, 32, 64 px): every position of every
+    /// tapped map reaches the logits. Floor-mode pooling fails this at 48 px
+    /// depth 5 (3×3 → 2×2), at 28 px depth ≥ 3 (7×7) and at 224 px depth 6.
+    #[test]
+    fn every_position_of_every_tap_reaches_the_logits() {
+        let mut failures = Vec::new();
+        for size in [28, 32, 48, 64, 224] {
+            for depth in 1..=6 {
+                let dead = dead_positions(depth, size);
+                if !dead.is_empty() {
+                    failures.push(format!(
+                        "{size} px, depth {depth}: {} dead (block, row, col), e.g. {:?}",
+                        dead.len(),
+                        &dead[..dead.len().min(3)]
+                    ));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn odd_maps_pool_to_the_ceiling() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = CnnConfig {
+            depth: 5,
+            width: 2,
+            max_width: 4,
+            dropout: 0.0,
+        };
+        let cnn = Cnn::new(&vs.root(), 1, 48, 2, cfg);
+        let xs = Tensor::zeros([2, 1, 48, 48], (Kind::Float, Device::Cpu));
+        let (taps, _) = cnn.forward_taps(&xs, false);
+        let sides: Vec<i64> = taps.iter().map(|t| t.size()[3]).collect();
+        assert_eq!(sides, [48, 24, 12, 6, 3]);
+        // block 5's 3×3 map pools to 2×2 (ceil), not 1×1: macs count it
+        let macs_block5 = 4 * 4 * 9 * 3 * 3;
+        assert!(cnn.macs() > macs_block5 as u64);
     }
 }

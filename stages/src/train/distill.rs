@@ -11,6 +11,8 @@
 
 use tch::{Kind, Tensor};
 
+use super::class_weight::weighted_cross_entropy;
+
 /// Soft-target term `T² · KL(softmax(t/T) ‖ softmax(s/T))`, batchmean.
 /// student, teacher: [batch, classes] logits → scalar.
 pub fn soft_loss(student: &Tensor, teacher: &Tensor, temperature: f64) -> Tensor {
@@ -31,7 +33,21 @@ pub fn distillation_loss(
     temperature: f64,
     alpha: f64,
 ) -> Tensor {
-    let ce = student.cross_entropy_for_logits(labels);
+    weighted_distillation_loss(student, teacher, labels, temperature, alpha, None)
+}
+
+/// [`distillation_loss`] with the hard-label term weighted per class
+/// (`class_weights`: [classes] f32, see [`super::class_weight`]); the soft
+/// term is not weighted.
+pub fn weighted_distillation_loss(
+    student: &Tensor,
+    teacher: Option<&Tensor>,
+    labels: &Tensor,
+    temperature: f64,
+    alpha: f64,
+    class_weights: Option<&Tensor>,
+) -> Tensor {
+    let ce = weighted_cross_entropy(student, labels, class_weights);
     match teacher {
         Some(t) if alpha > 0.0 => soft_loss(student, t, temperature) * alpha + ce * (1.0 - alpha),
         _ => ce,

@@ -1,7 +1,8 @@
 //! The training loop, generic over [`Classifier`]: Adam with weight decay,
-//! a learning-rate schedule, optional augmentation and optional
-//! distillation from cached teacher logits. The best epoch by validation
-//! accuracy (ties: lower validation loss) is restored at the end.
+//! a learning-rate schedule, optional augmentation, optional class weights
+//! and optional distillation from cached teacher logits. The epoch that
+//! `select` picks from the validation scores ([`super::select`]) is
+//! restored at the end.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -16,8 +17,10 @@ use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
 use super::augment::augment_batch;
-use super::distill::distillation_loss;
+use super::class_weight::class_weights;
+use super::distill::weighted_distillation_loss;
 use super::schedule::{cosine_lr, plateau_step, Plateau};
+use super::select::{replaces, ValScores};
 use crate::data::Split;
 use crate::error::{Result, StagesError};
 use crate::models::Classifier;
@@ -30,6 +33,7 @@ pub struct EpochRow {
     pub train_acc: f64,
     pub val_loss: f64,
     pub val_acc: f64,
+    pub val_balanced_acc: f64,
     pub lr: f64,
 }
 
@@ -37,10 +41,10 @@ pub struct EpochRow {
 #[derive(Debug, Clone)]
 pub struct FitResult {
     pub history: Vec<EpochRow>,
-    /// 1-based epoch whose weights were kept.
+    /// 1-based epoch whose weights were kept (by `select`).
     pub best_epoch: u32,
-    pub best_val_acc: f64,
-    pub best_val_loss: f64,
+    /// Validation scores of that epoch.
+    pub selected: ValScores,
     /// Training images processed per second (forward + backward + step,
     /// excluding validation).
     pub images_per_s: f64,
@@ -97,6 +101,16 @@ pub fn fit(
         }
         None => None,
     };
+    let class_weights = class_weights(
+        params.class_weight,
+        &Vec::<i64>::try_from(&train.y.to_kind(Kind::Int64))
+            .map_err(StagesError::torch("reading the training labels"))?,
+        model.num_classes() as usize,
+    )
+    .map(|w| {
+        let w: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+        Tensor::from_slice(&w).to_device(device)
+    });
     let (temperature, alpha) = distill
         .as_ref()
         .map(|d| (d.params.temperature, d.params.alpha))
@@ -112,7 +126,7 @@ pub fn fit(
     let bs = params.batch_size as usize;
     let mut plateau = Plateau::new(params.lr);
     let mut history = Vec::new();
-    let mut best: Option<(f64, f64, u32, HashMap<String, Tensor>)> = None;
+    let mut best: Option<(ValScores, u32, HashMap<String, Tensor>)> = None;
     let mut train_seconds = 0.0;
     let mut images = 0usize;
     for epoch in 0..params.epochs {
@@ -145,7 +159,14 @@ pub fn fit(
             let yb = y.index_select(0, &idx);
             let logits = model.logits(&xb, true);
             let tb = teacher.as_ref().map(|t| t.index_select(0, &idx));
-            let loss = distillation_loss(&logits, tb.as_ref(), &yb, temperature, alpha);
+            let loss = weighted_distillation_loss(
+                &logits,
+                tb.as_ref(),
+                &yb,
+                temperature,
+                alpha,
+                class_weights.as_ref(),
+            );
             opt.backward_step(&loss);
             let b = chunk.len();
             loss_sum += loss.double_value(&[]) * b as f64;
@@ -158,13 +179,15 @@ pub fn fit(
         }
         train_seconds += start.elapsed().as_secs_f64();
         images += seen;
-        let (val_loss, val_acc) = evaluate_split(model, val, device, bs)?;
+        let scores = evaluate_split(model, val, device, bs)?;
+        let (val_loss, val_acc) = (scores.loss, scores.accuracy);
         let row = EpochRow {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
             train_acc: correct as f64 / seen.max(1) as f64,
             val_loss,
             val_acc,
+            val_balanced_acc: scores.balanced_accuracy,
             lr,
         };
         if params.schedule == Schedule::Plateau {
@@ -177,10 +200,10 @@ pub fn fit(
         }
         let better = match &best {
             None => true,
-            Some((acc, loss, _, _)) => val_acc > *acc || (val_acc == *acc && val_loss < *loss),
+            Some((b, _, _)) => replaces(params.select, &scores, b),
         };
         if better {
-            best = Some((val_acc, val_loss, epoch + 1, snapshot(vs)));
+            best = Some((scores, epoch + 1, snapshot(vs)));
         }
         let mut metrics = BTreeMap::new();
         metrics.insert("train_loss".into(), row.train_loss);
@@ -195,14 +218,13 @@ pub fn fit(
         });
         history.push(row);
     }
-    let (best_val_acc, best_val_loss, best_epoch, weights) =
+    let (selected, best_epoch, weights) =
         best.ok_or_else(|| StagesError::param("epochs", params.epochs, "no epoch ran"))?;
     restore(vs, &weights);
     Ok(FitResult {
         history,
         best_epoch,
-        best_val_acc,
-        best_val_loss,
+        selected,
         images_per_s: images as f64 / train_seconds.max(1e-9),
         train_seconds,
     })
@@ -225,17 +247,21 @@ fn restore(vs: &nn::VarStore, weights: &HashMap<String, Tensor>) {
     });
 }
 
-/// Mean cross-entropy and accuracy of `model` (eval mode) on a split. An
-/// empty split gives (NaN, 0).
+/// Mean (unweighted) cross-entropy, accuracy and balanced accuracy of
+/// `model` (eval mode) on a split. An empty split gives (NaN, 0, 0).
 pub fn evaluate_split(
     model: &dyn Classifier,
     split: &Split,
     device: Device,
     batch: usize,
-) -> Result<(f64, f64)> {
+) -> Result<ValScores> {
     let n = split.len();
     if n == 0 {
-        return Ok((f64::NAN, 0.0));
+        return Ok(ValScores {
+            loss: f64::NAN,
+            accuracy: 0.0,
+            balanced_accuracy: 0.0,
+        });
     }
     let logits = predict_logits(model, &split.x, device, batch);
     let y = split.y.to_device(Device::Cpu);
@@ -246,7 +272,29 @@ pub fn evaluate_split(
         .to_kind(Kind::Float)
         .mean(Kind::Float)
         .double_value(&[]);
-    Ok((loss, acc))
+    let pred = Vec::<i64>::try_from(&logits.argmax(-1, false))
+        .map_err(StagesError::torch("reading predictions"))?;
+    let truth = Vec::<i64>::try_from(&y.to_kind(Kind::Int64))
+        .map_err(StagesError::torch("reading labels"))?;
+    Ok(ValScores {
+        loss,
+        accuracy: acc,
+        balanced_accuracy: balanced_accuracy(&truth, &pred),
+    })
+}
+
+/// Mean per-class recall over the classes present in `truth`.
+fn balanced_accuracy(truth: &[i64], pred: &[i64]) -> f64 {
+    let mut per: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for (&t, &p) in truth.iter().zip(pred) {
+        let e = per.entry(t).or_default();
+        e.0 += u64::from(t == p);
+        e.1 += 1;
+    }
+    if per.is_empty() {
+        return 0.0;
+    }
+    per.values().map(|&(c, n)| c as f64 / n as f64).sum::<f64>() / per.len() as f64
 }
 
 /// Logits of `model` in eval mode for every image of `x` (CPU, f32).

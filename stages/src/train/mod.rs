@@ -16,10 +16,12 @@
 //! (only of its outputs).
 
 pub mod augment;
+pub mod class_weight;
 pub mod distill;
 pub mod fit;
 pub mod losses;
 pub mod schedule;
+pub mod select;
 
 use std::path::Path;
 
@@ -178,8 +180,7 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
         out,
         &Train {
             best_epoch: res.best_epoch,
-            best_val_acc: res.best_val_acc,
-            best_val_loss: res.best_val_loss,
+            class_weight: job.train.class_weight.name().to_owned(),
             device: device_name(device),
             distill: distilled,
             distill_source: distill_source.to_owned(),
@@ -188,7 +189,11 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
             params: info.params,
             pretrained: pretrained.map(|(loaded, skipped)| train::Pretrained { loaded, skipped }),
             seed: job.train.seed,
+            select: job.train.select.name().to_owned(),
             threads,
+            val_accuracy: res.selected.accuracy,
+            val_balanced_accuracy: res.selected.balanced_accuracy,
+            val_loss: res.selected.loss,
         },
     )?;
     // Wall-clock measurements live in their own file: everything else this
@@ -225,7 +230,8 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
         device: device_name(device),
         summary: json!({
             "best_epoch": res.best_epoch,
-            "best_val_acc": res.best_val_acc,
+            "val_loss": res.selected.loss,
+            "val_accuracy": res.selected.accuracy,
             "images_per_s": res.images_per_s,
             "params": info.params,
             "macs": info.macs,

@@ -9,7 +9,9 @@ use std::path::Path;
 use engine::exec::{Progress, StageContext, StageReport};
 use engine::spec::{Resources, StageSpec};
 use serde::Serialize;
-use study::kd::params::{Arch, DatasetFormat, DatasetParams, ModelParams, Schedule, TrainParams};
+use study::kd::params::{
+    Arch, ClassWeight, DatasetFormat, DatasetParams, ModelParams, Schedule, Select, TrainParams,
+};
 
 pub fn ds_params(name: &str, format: DatasetFormat, size: u32, channels: u32) -> DatasetParams {
     DatasetParams {
@@ -59,6 +61,8 @@ pub fn train(epochs: u32, augment: bool) -> TrainParams {
         plateau_patience: 2,
         plateau_factor: 0.5,
         augment,
+        select: Select::ValLoss,
+        class_weight: ClassWeight::None,
         seed: 3,
         device: "cpu".into(),
     }

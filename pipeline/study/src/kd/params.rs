@@ -76,6 +76,52 @@ pub enum Schedule {
     Cosine,
 }
 
+/// Which epoch's weights a training stage keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Select {
+    /// Lowest validation loss (ties: higher accuracy, then the earlier epoch).
+    ValLoss,
+    /// Highest validation accuracy (ties: lower loss, then the earlier epoch).
+    ValAccuracy,
+    /// Highest validation balanced accuracy (mean per-class recall; ties:
+    /// lower loss, then the earlier epoch).
+    ValBalancedAccuracy,
+    /// The last epoch.
+    Last,
+}
+
+impl Select {
+    pub fn name(self) -> &'static str {
+        match self {
+            Select::ValLoss => "val_loss",
+            Select::ValAccuracy => "val_accuracy",
+            Select::ValBalancedAccuracy => "val_balanced_accuracy",
+            Select::Last => "last",
+        }
+    }
+}
+
+/// Class weights of the hard-label cross-entropy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeight {
+    /// Every image weighs 1.
+    None,
+    /// Class c weighs n / (k · n_c) (n training images, k classes, n_c of
+    /// class c in the training split).
+    Balanced,
+}
+
+impl ClassWeight {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClassWeight::None => "none",
+            ClassWeight::Balanced => "balanced",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainParams {
@@ -89,6 +135,10 @@ pub struct TrainParams {
     pub plateau_factor: f64,
     /// Random flips and small shifts on training batches.
     pub augment: bool,
+    /// Which epoch's weights are kept.
+    pub select: Select,
+    /// Weights of the hard-label cross-entropy.
+    pub class_weight: ClassWeight,
     pub seed: u64,
     /// `auto` | `cpu` | `cuda`.
     pub device: String,

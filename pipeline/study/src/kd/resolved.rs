@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 
-use super::params::{DatasetFormat, DatasetParams, ExplainMethod, ModelParams, Schedule};
+use crate::contract::CpuIsa;
+
+use super::params::{
+    ClassWeight, DatasetFormat, DatasetParams, ExplainMethod, ModelParams, Schedule, Select,
+};
 
 /// The KD study of an experiment (`kind = "kd"`).
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +23,8 @@ pub struct KdStudy {
     pub device: Device,
     /// Read by the head only (tables, report); never part of a fingerprint.
     pub compare: CompareConfig,
+    /// `[run].cpu_isa`: the kernel pin of every ML stage (a param of each).
+    pub cpu_isa: CpuIsa,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +70,8 @@ pub struct TrainConfig {
     pub plateau_patience: u32,
     pub plateau_factor: f64,
     pub augment: bool,
+    pub select: Select,
+    pub class_weight: ClassWeight,
 }
 
 /// The student grid, each axis non-empty, distinct, in file order.

@@ -136,8 +136,7 @@ pub struct TeacherTable {
     /// Optional pretrained weights file (safetensors), relative to the
     /// experiment file's folder; its content hash is an input of the stage.
     pub weights: Option<String>,
-    /// Training epochs, ≥ 1 (best epoch by validation loss is kept).
-    /// Default 20.
+    /// Training epochs, ≥ 1 (the epoch `select` picks is kept). Default 20.
     #[serde(default = "d_epochs")]
     pub epochs: i64,
     /// Mini-batch size, ≥ 1. Default 32.
@@ -164,6 +163,19 @@ pub struct TeacherTable {
     /// Random flips and small shifts on training batches. Default true.
     #[serde(default = "d_true")]
     pub augment: bool,
+    /// Which epoch's weights are kept: `"val_loss"` (lowest validation
+    /// loss, default), `"val_accuracy"`, `"val_balanced_accuracy"` (mean
+    /// per-class recall; both highest, ties broken by lower loss) or
+    /// `"last"`. Validation accuracy on a small split moves in coarse steps
+    /// and favours collapsing to the majority class; the loss does not.
+    #[serde(default = "d_select")]
+    pub select: String,
+    /// Weights of the hard-label cross-entropy: `"none"` (default) or
+    /// `"balanced"` (class c weighs n / (k · n_c), counted on the training
+    /// split; PyTorch's weighted mean over the batch). The distillation
+    /// (soft) term is not weighted.
+    #[serde(default = "d_class_weight")]
+    pub class_weight: String,
 }
 
 /// `[student]`: the distilled models. Same keys as `[teacher]` except
@@ -209,6 +221,12 @@ pub struct StudentTable {
     /// Default true.
     #[serde(default = "d_true")]
     pub augment: bool,
+    /// As for the teacher. Default `"val_loss"`.
+    #[serde(default = "d_select")]
+    pub select: String,
+    /// As for the teacher. Default `"none"`.
+    #[serde(default = "d_class_weight")]
+    pub class_weight: String,
 }
 
 /// `[sweep]`: the student grid. Every axis non-empty, without duplicates.
@@ -306,6 +324,17 @@ pub struct RunTable {
     /// device actually used is part of the fingerprint.
     #[serde(default = "d_device")]
     pub device: String,
+    /// CPU kernel set of every ML stage: `"avx2"` (default), `"avx512"` or
+    /// `"native"`. libtorch picks its CPU kernels (ATen, oneDNN, MKL) by the
+    /// host's instruction set, so float results differ between an AVX2 and
+    /// an AVX-512 CPU; `"avx2"` pins all three to AVX2, so one fingerprint
+    /// gives the same bytes on every x86-64 CPU with AVX2. `"avx512"` pins
+    /// to AVX-512 (hosts with AVX-512 F/BW/DQ/VL only); `"native"` pins
+    /// nothing (fastest, not portable). A host that lacks the pinned
+    /// instructions fails the stage with an error naming the pin. Part of
+    /// the fingerprint of every ML stage.
+    #[serde(default = "d_cpu_isa")]
+    pub cpu_isa: String,
 }
 
 /// `[compare]`: the statistics of `kdpipe compare` and the report. No
@@ -391,6 +420,12 @@ fn d_plateau_factor() -> f64 {
 fn d_true() -> bool {
     true
 }
+fn d_select() -> String {
+    "val_loss".into()
+}
+fn d_class_weight() -> String {
+    "none".into()
+}
 fn d_sweep_depth() -> Vec<i64> {
     vec![1, 2, 3, 4]
 }
@@ -457,6 +492,9 @@ fn d_bootstrap_resamples() -> i64 {
 }
 fn d_device() -> String {
     "auto".into()
+}
+fn d_cpu_isa() -> String {
+    "avx2".into()
 }
 
 default_from_empty_table!(

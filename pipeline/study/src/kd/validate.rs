@@ -5,11 +5,12 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::params::{Arch, ExplainMethod, ModelParams, Schedule};
+use super::params::{Arch, ClassWeight, ExplainMethod, ModelParams, Schedule, Select};
 use super::resolved::*;
 use super::schema::*;
 use super::validate_compare::compare;
 use super::validate_dataset::dataset;
+use crate::contract::CpuIsa;
 use crate::experiment::check::Checker;
 use crate::experiment::locate::{Doc, KeyPath};
 use crate::experiment::validate;
@@ -72,6 +73,8 @@ pub(crate) fn validate_kd(
             plateau_patience: f.teacher.plateau_patience,
             plateau_factor: f.teacher.plateau_factor,
             augment: f.teacher.augment,
+            select: &f.teacher.select,
+            class_weight: &f.teacher.class_weight,
         },
     );
     let s = &f.student;
@@ -94,6 +97,8 @@ pub(crate) fn validate_kd(
             plateau_patience: s.plateau_patience,
             plateau_factor: s.plateau_factor,
             augment: s.augment,
+            select: &s.select,
+            class_weight: &s.class_weight,
         },
     );
     if student.model.arch != Arch::Cnn {
@@ -125,6 +130,13 @@ pub(crate) fn validate_kd(
             ],
         )
         .unwrap_or(Device::Auto);
+    let cpu_isa = c
+        .choice(
+            &root.key("run").key("cpu_isa"),
+            &f.run.cpu_isa,
+            &CpuIsa::ALL.map(|i| (i.name(), i)),
+        )
+        .unwrap_or(CpuIsa::Avx2);
 
     let compare = compare(&mut c, &f.compare);
 
@@ -146,6 +158,7 @@ pub(crate) fn validate_kd(
             explain,
             device,
             compare,
+            cpu_isa,
         })),
     })
 }
@@ -166,6 +179,8 @@ struct ModelKeys<'a> {
     plateau_patience: i64,
     plateau_factor: f64,
     augment: bool,
+    select: &'a str,
+    class_weight: &'a str,
 }
 
 fn model(c: &mut Checker<'_>, p: &KeyPath, base: &Path, k: ModelKeys<'_>) -> ModelConfig {
@@ -222,6 +237,26 @@ fn model(c: &mut Checker<'_>, p: &KeyPath, base: &Path, k: ModelKeys<'_>) -> Mod
             ],
         )
         .unwrap_or(Schedule::None);
+    let select = c
+        .choice(
+            &p.key("select"),
+            k.select,
+            &[
+                Select::ValLoss,
+                Select::ValAccuracy,
+                Select::ValBalancedAccuracy,
+                Select::Last,
+            ]
+            .map(|s| (s.name(), s)),
+        )
+        .unwrap_or(Select::ValLoss);
+    let class_weight = c
+        .choice(
+            &p.key("class_weight"),
+            k.class_weight,
+            &[ClassWeight::None, ClassWeight::Balanced].map(|w| (w.name(), w)),
+        )
+        .unwrap_or(ClassWeight::None);
     ModelConfig {
         model: ModelParams {
             arch,
@@ -251,6 +286,8 @@ fn model(c: &mut Checker<'_>, p: &KeyPath, base: &Path, k: ModelKeys<'_>) -> Mod
                 "between 0 and 1 (exclusive)",
             ),
             augment: k.augment,
+            select,
+            class_weight,
         },
     }
 }

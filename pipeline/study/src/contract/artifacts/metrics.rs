@@ -20,6 +20,11 @@ pub struct ClassMetrics {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub accuracy: f64,
+    /// Mean recall over the classes present in the split (scikit-learn's
+    /// `balanced_accuracy_score`): 0.5 for a binary model that always
+    /// predicts one class. Absent from files written before evaluate v2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balanced_accuracy: Option<f64>,
     pub macro_precision: f64,
     pub macro_recall: f64,
     pub macro_f1: f64,

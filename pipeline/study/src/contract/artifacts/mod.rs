@@ -13,6 +13,7 @@ mod file;
 mod nullable;
 
 pub mod dataset;
+pub mod environment;
 pub mod explain;
 pub mod metrics;
 pub mod predictions;
@@ -20,6 +21,7 @@ pub mod timing;
 pub mod train;
 
 pub use dataset::Dataset;
+pub use environment::Environment;
 pub use explain::Explain;
 pub use file::ArtifactFile;
 pub use metrics::{Latency, Metrics};

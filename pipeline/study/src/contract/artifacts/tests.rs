@@ -110,8 +110,7 @@ fn cases_absent_from_the_real_files_match_the_old_value_form() {
     };
     let train = Train {
         best_epoch: 3,
-        best_val_acc: 0.75,
-        best_val_loss: f64::NAN,
+        class_weight: "balanced".into(),
         device: "cuda".into(),
         distill: Some(Distill {
             alpha: 0.9,
@@ -126,12 +125,19 @@ fn cases_absent_from_the_real_files_match_the_old_value_form() {
             skipped: 2,
         }),
         seed: 7,
+        select: "val_accuracy".into(),
         threads: 4,
+        val_accuracy: 0.75,
+        val_balanced_accuracy: 0.5,
+        val_loss: f64::NAN,
     };
     let old = json!({
         "best_epoch": 3u32,
-        "best_val_acc": 0.75,
-        "best_val_loss": f64::NAN,
+        "class_weight": "balanced",
+        "select": "val_accuracy",
+        "val_accuracy": 0.75,
+        "val_balanced_accuracy": 0.5,
+        "val_loss": f64::NAN,
         "epochs": 5u32,
         "threads": 4i32,
         "device": "cuda",
@@ -145,7 +151,7 @@ fn cases_absent_from_the_real_files_match_the_old_value_form() {
     assert_eq!(train.to_bytes().unwrap(), pretty(old));
     // A NaN is written as null and read back as NaN.
     let back = Train::from_bytes(&train.to_bytes().unwrap()).unwrap();
-    assert!(back.best_val_loss.is_nan());
+    assert!(back.val_loss.is_nan());
 
     let explain = Explain {
         agreement: Some(Agreement {

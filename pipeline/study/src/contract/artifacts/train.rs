@@ -11,15 +11,16 @@ pub const DISTILL_SOURCE_CACHED: &str = "cached teacher logits of the un-augment
 /// [`Train::distill_source`] without distillation.
 pub const DISTILL_SOURCE_NONE: &str = "none";
 
-/// `train.json` (keys sorted, as the file has always had them).
+/// `train.json` (keys sorted, as the file has always had them). Until
+/// teacher/student code version 2 it held `best_val_acc` / `best_val_loss`,
+/// the scores of the epoch with the best validation accuracy; since the
+/// kept epoch is chosen by `select`, its scores are `val_*`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Train {
-    /// 1-based epoch whose weights were kept.
+    /// 1-based epoch whose weights were kept (the one `select` picked).
     pub best_epoch: u32,
-    #[serde(deserialize_with = "nullable::f64")]
-    pub best_val_acc: f64,
-    #[serde(deserialize_with = "nullable::f64")]
-    pub best_val_loss: f64,
+    /// `none` or `balanced`: weights of the hard-label cross-entropy.
+    pub class_weight: String,
     pub device: String,
     /// `null` for a teacher and the no-distillation control.
     pub distill: Option<Distill>,
@@ -30,8 +31,21 @@ pub struct Train {
     /// `null` without pretrained weights.
     pub pretrained: Option<Pretrained>,
     pub seed: u64,
+    /// How the kept epoch was chosen: `val_loss`, `val_accuracy`,
+    /// `val_balanced_accuracy` or `last`.
+    pub select: String,
     /// libtorch threads while training.
     pub threads: i32,
+    /// Validation accuracy of the kept epoch.
+    #[serde(deserialize_with = "nullable::f64")]
+    pub val_accuracy: f64,
+    /// Validation balanced accuracy (mean per-class recall) of the kept
+    /// epoch.
+    #[serde(deserialize_with = "nullable::f64")]
+    pub val_balanced_accuracy: f64,
+    /// Validation loss (unweighted mean cross-entropy) of the kept epoch.
+    #[serde(deserialize_with = "nullable::f64")]
+    pub val_loss: f64,
 }
 
 impl ArtifactFile for Train {

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::datasets::prepare_spec;
 use super::downstream::{timing_stage, Downstream, Timed};
 use super::models::{expand_seed, weights, Models};
+use crate::contract::cpu_isa;
 use crate::experiment::{ExpandContext, Expansion, Experiment, ExperimentError};
 use crate::index::StudyIndex;
 use crate::kd::resolved::{Device, KdStudy};
@@ -37,7 +38,13 @@ pub(crate) fn expand_kd(
         teacher_weights: weights(&kd.teacher, ctx)?,
         student_weights: weights(&kd.student, ctx)?,
     };
-    let mut out = Specs::new();
+    // Every KD stage runs in kdpipe-stage (libtorch): each carries the CPU
+    // kernel pin, which `kdpipe exec-stage` turns into its environment.
+    let mut out = Specs::with_common_params(
+        [(cpu_isa::PARAM.to_owned(), kd.cpu_isa.name().into())]
+            .into_iter()
+            .collect(),
+    );
     let mut index = StudyIndex::default();
     let mut hashes: HashMap<PathBuf, String> = HashMap::new();
     for ds in &kd.datasets {

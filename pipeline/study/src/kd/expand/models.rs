@@ -117,6 +117,8 @@ pub(super) fn expand_seed(
         plateau_patience: t.plateau_patience,
         plateau_factor: t.plateau_factor,
         augment: t.augment,
+        select: t.select,
+        class_weight: t.class_weight,
         seed,
         device: m.device.to_owned(),
     };

@@ -420,6 +420,39 @@ fn imagefolder_presplit_and_idx_inputs() {
 /// fixture data set of `builtin_root`), pinned: a change to a stage's
 /// params, their encoding, its inputs or its upstream wiring moves them,
 /// and goes with a code-version or schema bump.
+/// `[run] cpu_isa` is a param of every KD stage (default `avx2`): each
+/// value gives every stage a fingerprint of its own.
+#[test]
+fn cpu_isa_is_in_every_fingerprint() {
+    let root = builtin_root();
+    let exp = load_text(STUDY).expect("valid");
+    let specs = expand_with(&exp, root.path(), false).expect("expands");
+    assert!(specs
+        .iter()
+        .all(|s| s.params.get("cpu_isa") == Some(&serde_json::Value::from("avx2"))));
+    let avx2 = fps(STUDY, root.path());
+    assert_eq!(
+        fps(
+            &format!("{STUDY}\n[run]\ncpu_isa = \"avx2\"\n"),
+            root.path()
+        ),
+        avx2
+    );
+    for isa in ["avx512", "native"] {
+        let other = fps(
+            &format!("{STUDY}\n[run]\ncpu_isa = \"{isa}\"\n"),
+            root.path(),
+        );
+        assert_eq!(other.len(), avx2.len());
+        let same: Vec<&String> = other
+            .iter()
+            .filter(|(n, fp)| avx2.get(*n) == Some(fp))
+            .map(|(n, _)| n)
+            .collect();
+        assert!(same.is_empty(), "{isa}: unchanged {same:?}");
+    }
+}
+
 #[test]
 fn study_fingerprints_are_pinned() {
     let root = builtin_root();
@@ -427,16 +460,16 @@ fn study_fingerprints_are_pinned() {
     assert_eq!(fps.len(), 335);
     assert_eq!(
         fps["prepare/brain-mri"],
-        "bc8a09332749bb6375188294e12623bcda3b13fa3ffed0af4e8ea5abf2af87f0"
+        "ea47e5da193da42b9ef5912f4f5606b7f49042087cdd27a991d35a2955625b51"
     );
     assert_eq!(
         fps["teacher/brain-mri/s0"],
-        "85811ed7c2e36b7687cb34280ed9a303195b0c9aa632a4362e252c06bc392b9f"
+        "0155586c292c2659205d9a6fd5131bd89234749f480afd080359124132e506e4"
     );
     let lines: String = fps.iter().map(|(n, fp)| format!("{n} {fp}\n")).collect();
     assert_eq!(
         engine::fingerprint::hex(&Sha256::digest(lines)),
-        "e52f9a15517b6d02ee8ddd553979496d883717783e6ba6cfeca5467d7fa142d9"
+        "37449ff53702ce524ae79930a1fe1069c16551f6a0e00939b64e72dd5e85ffd5"
     );
 }
 

@@ -145,6 +145,36 @@ fn unknown_arch_and_method_list_choices() {
     insta::assert_snapshot!("unknown_choices", err(&text));
 }
 
+/// `select`, `class_weight` and `cpu_isa` take only their documented values.
+#[test]
+fn training_and_kernel_choices_are_checked() {
+    let text = format!(
+        "{BASE}\n[teacher]\nselect = \"best\"\n[student]\nclass_weight = \"auto\"\n[run]\ncpu_isa = \"sse4\"\n"
+    );
+    let ps = problems(&text);
+    let got: Vec<(String, String)> = ps
+        .iter()
+        .map(|p| (p.key.clone(), p.message.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "teacher.select".to_string(),
+                "unknown value; expected one of \"val_loss\", \"val_accuracy\", \"val_balanced_accuracy\", \"last\"".to_string()
+            ),
+            (
+                "student.class_weight".to_string(),
+                "unknown value; expected one of \"none\", \"balanced\"".to_string()
+            ),
+            (
+                "run.cpu_isa".to_string(),
+                "unknown value; expected one of \"avx2\", \"avx512\", \"native\"".to_string()
+            ),
+        ]
+    );
+}
+
 #[test]
 fn missing_dataset_and_name() {
     insta::assert_snapshot!("missing_required", err("seeds = [1]\n"));
