@@ -65,7 +65,10 @@ impl Kind {
     /// The kind's code version (hashed into every fingerprint of the kind).
     pub const fn code_version(self) -> u32 {
         match self {
-            Kind::Prepare => 1,
+            // 2: near-duplicate groups kept in one split, val_fraction of
+            // the pool, resize pad/crop/stretch + EXIF orientation, val_dir,
+            // every class checked in every split, bad data exits 2.
+            Kind::Prepare => 2,
             Kind::Teacher => 1,
             Kind::Student => 1,
             Kind::Evaluate => 1,
@@ -133,7 +136,9 @@ mod tests {
         assert_eq!(
             v,
             [
-                ("prepare", 1),
+                // 2: near-duplicate groups, val_fraction of the pool,
+                // resize, val_dir, bad input (issue 11, 13).
+                ("prepare", 2),
                 ("teacher", 1),
                 ("student", 1),
                 ("evaluate", 1),

@@ -18,7 +18,7 @@ pub mod metrics;
 pub mod timing;
 pub mod train;
 
-pub use dataset::Dataset;
+pub use dataset::{Dataset, HashKind, NearDupCounts, NearDupReport};
 pub use explain::Explain;
 pub use file::ArtifactFile;
 pub use metrics::{Latency, Metrics};
