@@ -102,13 +102,13 @@ fn dataset_err(params: &DatasetParams, reason: String) -> StagesError {
     }
 }
 
+/// Decodable items, their pixels by key, the keys skipped as unreadable.
+type Decoded = (Vec<RawItem>, HashMap<String, Vec<u8>>, Vec<String>);
+
 /// Decodes every item (in the current pool); returns the decodable items
 /// with their pixels, and the keys of the undecodable ones when
 /// `skip_corrupt` (else the first undecodable one is an error).
-fn decode_all(
-    params: &DatasetParams,
-    items: Vec<RawItem>,
-) -> Result<(Vec<RawItem>, HashMap<String, Vec<u8>>, Vec<String>)> {
+fn decode_all(params: &DatasetParams, items: Vec<RawItem>) -> Result<Decoded> {
     let decoded: Vec<std::result::Result<Vec<u8>, String>> = items
         .par_iter()
         .map(|it| {
