@@ -106,7 +106,11 @@ impl Subscriber for Display {
                     let _ = multi.println(format!("  done    {name} ({wall_s:.1} s)"));
                 }
                 Event::Failed {
-                    name, reason, log, ..
+                    name,
+                    reason,
+                    log,
+                    bad_input,
+                    ..
                 } => {
                     if let Some(bar) = running.remove(name) {
                         bar.finish_and_clear();
@@ -115,10 +119,7 @@ impl Subscriber for Display {
                     *failed += 1;
                     overall.inc(1);
                     overall.set_message(format!("({failed} failed)"));
-                    let _ = multi.println(format!(
-                        "  FAILED  {name}: {reason}\n          log: {}",
-                        log.display()
-                    ));
+                    let _ = multi.println(failed_lines(name, reason, log, *bad_input));
                 }
                 Event::Skipped { name, because, .. } => {
                     overall.inc(1);
@@ -132,6 +133,23 @@ impl Subscriber for Display {
                 _ => {}
             },
         }
+    }
+}
+
+/// The FAILED line of a stage and its log path; for bad input data, the
+/// reason (file, problem) on its own line between them, so it is seen
+/// without opening the log.
+fn failed_lines(name: &str, reason: &str, log: &std::path::Path, bad_input: bool) -> String {
+    if bad_input {
+        format!(
+            "  FAILED  {name}: bad input\n          {reason}\n          log: {}",
+            log.display()
+        )
+    } else {
+        format!(
+            "  FAILED  {name}: {reason}\n          log: {}",
+            log.display()
+        )
     }
 }
 
@@ -159,13 +177,12 @@ fn plain_line(event: &Event) {
             }
         }
         Event::Failed {
-            name, reason, log, ..
-        } => {
-            eprintln!(
-                "  FAILED  {name}: {reason}\n          log: {}",
-                log.display()
-            )
-        }
+            name,
+            reason,
+            log,
+            bad_input,
+            ..
+        } => eprintln!("{}", failed_lines(name, reason, log, *bad_input)),
         Event::Skipped { name, because, .. } => eprintln!("  skipped {name} ({because})"),
         Event::RunFinished {
             ok,

@@ -6,7 +6,9 @@ use std::fmt;
 pub const OK: u8 = 0;
 /// At least one stage failed (its log is kept; nothing was published for it).
 pub const STAGE_FAILED: u8 = 1;
-/// Bad input: experiment file, arguments, data. Nothing ran, nothing was written.
+/// Bad input: experiment file, arguments, data. Nothing ran, nothing was
+/// written; or, for data only decoding can judge (a corrupt image, one
+/// class), every failed stage failed on it and published nothing.
 pub const BAD_INPUT: u8 = 2;
 /// Interrupted (Ctrl-C); running stages were cancelled.
 pub const INTERRUPTED: u8 = 130;

@@ -60,6 +60,9 @@ pub fn exec_stage(args: ExecStageArgs, global: &GlobalArgs) -> CmdResult {
         run_stage(&store, &fp, args.threads, &study::toy::run_toy).map_err(anyhow::Error::from)?;
     if let ExecOutcome::Failed(f) = &outcome {
         eprintln!("stage {} failed: {f}", spec.name);
+        if f.bad_input {
+            println!("{}", protocol::bad_input_line(&f.message));
+        }
     }
     Ok(outcome.exit_code() as u8)
 }

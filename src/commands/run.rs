@@ -104,8 +104,14 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
     if summary.cancelled || cancel.load(Ordering::SeqCst) {
         return Ok(exit::INTERRUPTED);
     }
+    // Bad input data found while running (a corrupt image, one class) is
+    // the user's to fix, like a bad experiment file: exit 2 when every
+    // failure is of that kind.
+    let bad_input = !summary.failures.is_empty() && summary.failures.iter().all(|f| f.bad_input);
     Ok(if summary.ok {
         exit::OK
+    } else if bad_input {
+        exit::BAD_INPUT
     } else {
         exit::STAGE_FAILED
     })

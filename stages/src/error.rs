@@ -76,9 +76,27 @@ impl StagesError {
     }
 }
 
+impl StagesError {
+    /// Whether the input data is at fault (a corrupt or unreadable image, a
+    /// bad `.npz`/IDX file, a class without images, near-duplicates under
+    /// two labels): the stage then exits "bad input" (2), not "failed" (1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            StagesError::CorruptImage { .. }
+                | StagesError::BadDataFile { .. }
+                | StagesError::Dataset { .. }
+        )
+    }
+}
+
 impl From<StagesError> for StageFailure {
     fn from(e: StagesError) -> Self {
-        StageFailure::new(e.to_string())
+        if e.is_bad_input() {
+            StageFailure::bad_input(e.to_string())
+        } else {
+            StageFailure::new(e.to_string())
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! Entry point of the `kdpipe-stage` binary:
 //! `kdpipe-stage exec-stage <fp> --store DIR [--threads N]`. It runs the
 //! engine's exec-stage protocol with [`crate::run_stage`]; exit codes are
-//! the protocol's (0 published, 10 published elsewhere, 1 failed) and 2 for
-//! a bad command line.
+//! the protocol's (0 published, 10 published elsewhere, 1 failed, 2 bad
+//! input data, with its reason as the last stdout line) and 2 for a bad
+//! command line.
 
 use std::path::PathBuf;
 
@@ -60,6 +61,10 @@ pub fn main() -> i32 {
         Ok(outcome) => {
             if let ExecOutcome::Failed(f) = &outcome {
                 eprintln!("stage {fp} failed: {f}");
+                if f.bad_input {
+                    // The executor reads this line back as the reason.
+                    println!("{}", engine::protocol::bad_input_line(&f.message));
+                }
             }
             outcome.exit_code()
         }

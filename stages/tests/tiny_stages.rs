@@ -92,7 +92,9 @@ fn imagefolder_teacher_students_evaluate() {
     let tmp = tempfile::tempdir().unwrap();
     let data_dir = prepare_folder(tmp.path());
     let data = PreparedData::load(&data_dir).unwrap();
-    assert_eq!(data.train.x.size(), vec![26, 3, 16, 16]);
+    // 20 per class: 4 test, 4 val (0.2 of the pool, was 0.2 of the 16
+    // left: 3), 12 train.
+    assert_eq!(data.train.x.size(), vec![24, 3, 16, 16]);
     assert_eq!(data.test.len(), 8);
 
     let teacher_dir = tmp.path().join("teacher");
@@ -116,7 +118,7 @@ fn imagefolder_teacher_students_evaluate() {
     let logits = tch::Tensor::read_safetensors(teacher_dir.join("logits.safetensors")).unwrap();
     let shapes: BTreeMap<String, Vec<i64>> =
         logits.iter().map(|(n, t)| (n.clone(), t.size())).collect();
-    assert_eq!(shapes["train"], vec![26, 2]);
+    assert_eq!(shapes["train"], vec![24, 2]);
     assert_eq!(shapes["test"], vec![8, 2]);
 
     let eval_dir = tmp.path().join("eval-teacher");
@@ -380,6 +382,110 @@ fn empty_class_and_missing_test_class_are_errors() {
         .to_string();
     assert!(
         err.contains("class `rare` has no images in the test split"),
+        "{err}"
+    );
+}
+
+/// `val_fraction` is a fraction of each class's pool: 20 per class at
+/// val 0.15 / test 0.2 give 3 val and 4 test (the old code took 15 % of
+/// the 16 left after the test split: 2).
+#[test]
+fn val_fraction_is_a_fraction_of_the_pool() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_imagefolder(&src, 20);
+    std::fs::remove_file(src.join("a/copy_of_0.png")).unwrap();
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut p = ds_params("v", DatasetFormat::Imagefolder, 8, 1);
+    p.val_fraction = 0.15;
+    p.test_fraction = 0.2;
+    let info = prepare_dataset(&p, &files, &out, 1).unwrap();
+    for class in ["a", "b"] {
+        assert_eq!(info.counts["val"][class], 3, "{class}");
+        assert_eq!(info.counts["test"][class], 4, "{class}");
+        assert_eq!(info.counts["train"][class], 13, "{class}");
+    }
+}
+
+/// A shipped `val/` folder is the validation split (it used to be
+/// ignored), train and test stay as given.
+#[test]
+fn val_dir_is_the_validation_split() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    // Distinct images (class_image repeats every 40 seeds).
+    for (split, n, first) in [("train", 6, 0), ("val", 2, 10), ("test", 3, 20)] {
+        for (c, class) in ["a", "b"].iter().enumerate() {
+            let dir = src.join(split).join(class);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in 0..n {
+                let seed = first + i;
+                class_image(c, seed)
+                    .save(dir.join(format!("{i}.png")))
+                    .unwrap();
+            }
+        }
+    }
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut p = ds_params("v", DatasetFormat::Imagefolder, 8, 1);
+    p.train_dir = Some("train".into());
+    p.test_dir = Some("test".into());
+    p.val_dir = Some("val".into());
+    let info = prepare_dataset(&p, &files, &out, 1).unwrap();
+    for class in ["a", "b"] {
+        assert_eq!(
+            [
+                info.counts["train"][class],
+                info.counts["val"][class],
+                info.counts["test"][class]
+            ],
+            [6, 2, 3],
+            "{class}"
+        );
+    }
+    // Without val_dir the val folder is not read, and validation is drawn
+    // from train (round(6 * 0.2) = 1 per class).
+    p.val_dir = None;
+    let files: Vec<_> = list_input_files(&src)
+        .unwrap()
+        .into_iter()
+        .filter(|f| !f.key.starts_with("val/"))
+        .collect();
+    let info = prepare_dataset(&p, &files, &out, 1).unwrap();
+    assert_eq!(info.counts["val"]["a"], 1);
+    assert_eq!(info.counts["train"]["a"], 5);
+}
+
+/// Every class must reach validation too (only train and test were
+/// checked): one image per class cannot, and the error names class and
+/// split.
+#[test]
+fn a_class_missing_from_validation_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_imagefolder(&src, 8);
+    // `rare`: 2 images: round(2 * 0.5) = 1 test, round(2 * 0.15) = 0 val.
+    std::fs::create_dir_all(src.join("rare")).unwrap();
+    for i in 0..2 {
+        class_image(0, 50 + i)
+            .save(src.join(format!("rare/{i}.png")))
+            .unwrap();
+    }
+    let files = list_input_files(&src).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut p = ds_params("r", DatasetFormat::Imagefolder, 8, 1);
+    p.val_fraction = 0.15;
+    p.test_fraction = 0.5;
+    let err = prepare_dataset(&p, &files, &out, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("class `rare` has no images in the val split"),
         "{err}"
     );
 }

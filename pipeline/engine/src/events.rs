@@ -58,6 +58,10 @@ pub enum Event {
         fingerprint: Fingerprint,
         reason: String,
         log: PathBuf,
+        /// True when the stage's input data is bad (`reason` then names the
+        /// file and the problem).
+        #[serde(default)]
+        bad_input: bool,
     },
     Skipped {
         name: String,

@@ -71,16 +71,28 @@ pub struct StageReport {
     pub summary: serde_json::Value,
 }
 
-/// A stage's failure: a message that names what went wrong.
+/// A stage's failure: a message that names what went wrong, and whether
+/// the stage's input data is at fault (exit
+/// [`crate::protocol::EXIT_BAD_INPUT`]) rather than the stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageFailure {
     pub message: String,
+    pub bad_input: bool,
 }
 
 impl StageFailure {
     pub fn new(message: impl Into<String>) -> Self {
         StageFailure {
             message: message.into(),
+            bad_input: false,
+        }
+    }
+
+    /// A failure caused by bad input data (a corrupt file, one class).
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        StageFailure {
+            message: message.into(),
+            bad_input: true,
         }
     }
 }

@@ -15,11 +15,12 @@ use crate::exec::{Progress, StageContext, StageFailure, StageReport};
 use crate::fingerprint::Fingerprint;
 use crate::hashing::hash_dir;
 use crate::protocol::{
-    EXECUTOR_ENV, EXIT_FAILED, EXIT_PUBLISHED, EXIT_PUBLISHED_ELSEWHERE, PROGRESS_PREFIX,
+    EXECUTOR_ENV, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_PUBLISHED, EXIT_PUBLISHED_ELSEWHERE,
+    PROGRESS_PREFIX,
 };
 use crate::store::{cpu_seconds, hostname, now_rfc3339, Integrity, Manifest, Store, MANIFEST};
 
-/// How `exec_stage` ended; the binary maps it to exit codes 0 / 10 / 1.
+/// How `exec_stage` ended; the binary maps it to exit codes 0 / 10 / 1 / 2.
 #[derive(Debug)]
 pub enum ExecOutcome {
     Published(Box<Manifest>),
@@ -28,11 +29,12 @@ pub enum ExecOutcome {
 }
 
 impl ExecOutcome {
-    /// 0 published, 10 published elsewhere, 1 failed.
+    /// 0 published, 10 published elsewhere, 1 failed, 2 bad input.
     pub fn exit_code(&self) -> i32 {
         match self {
             ExecOutcome::Published(_) => EXIT_PUBLISHED,
             ExecOutcome::PublishedElsewhere => EXIT_PUBLISHED_ELSEWHERE,
+            ExecOutcome::Failed(f) if f.bad_input => EXIT_BAD_INPUT,
             ExecOutcome::Failed(_) => EXIT_FAILED,
         }
     }

@@ -1,8 +1,8 @@
 //! Errors of the near-duplicate pass ([`super::near_dup`]) and the
-//! group-aware split ([`super::split::group_stratified_split`]). They live
-//! here, not in the crate's `StagesError`, so that enum stays untouched until
-//! the pass is wired into `prepare`; [`GroupingError::into_stages`] converts
-//! at that boundary.
+//! group-aware split ([`super::split::group_stratified_split`]), kept apart
+//! from the crate's `StagesError` so those two stay testable on their own;
+//! [`GroupingError::into_stages`] converts at the `prepare` boundary (a
+//! dataset error, i.e. bad input, except for parameters).
 
 use crate::error::StagesError;
 
@@ -13,7 +13,7 @@ pub enum GroupingError {
     #[error(
         "near-duplicate images under different labels: `{first}` ({first_label}) and \
          `{second}` ({second_label}) (hamming {hamming}, pearson {pearson:.4}); fix the \
-         labels or set on_label_conflict = drop"
+         labels or set label_conflicts = \"drop\""
     )]
     LabelConflict {
         first: String,

@@ -1,5 +1,6 @@
 //! Reading the three dataset formats into labelled raw items: ImageFolder
-//! (encoded image files, one folder per class), MedMNIST `.npz` and IDX.
+//! (encoded image files, one folder per class, optionally under pre-made
+//! `train_dir` / `val_dir` / `test_dir` folders), MedMNIST `.npz` and IDX.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -43,6 +44,16 @@ pub(crate) struct RawItem {
     /// SHA-256 hex of the file bytes (or of the raw pixels and shape).
     pub hash: String,
     pub content: Content,
+}
+
+impl RawItem {
+    /// Bytes of the encoded file or of the raw pixels.
+    pub(crate) fn content_len(&self) -> usize {
+        match &self.content {
+            Content::Encoded(bytes) => bytes.len(),
+            Content::Pixels { data, .. } => data.len(),
+        }
+    }
 }
 
 /// The items of a dataset and its class names.
@@ -118,7 +129,9 @@ fn read_imagefolder(params: &DatasetParams, files: &[InputFile]) -> Result<Sourc
         let given = match (&params.train_dir, &params.test_dir) {
             (None, None) => Given::Pool,
             (train, test) => {
-                if train.as_deref().is_some_and(|t| dirs.contains(&t)) {
+                if params.val_dir.as_deref().is_some_and(|v| dirs.contains(&v)) {
+                    Given::Val
+                } else if train.as_deref().is_some_and(|t| dirs.contains(&t)) {
                     // Without a test folder the training folder is the pool.
                     if test.is_some() {
                         Given::Train
@@ -180,7 +193,7 @@ fn check_empty_class_dirs(
             let name = entry.file_name().to_string_lossy().to_string();
             let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
             if is_dir && !name.starts_with('.') && !classes.contains(&name) {
-                let known = [&params.train_dir, &params.test_dir]
+                let known = [&params.train_dir, &params.val_dir, &params.test_dir]
                     .iter()
                     .any(|d| d.as_deref() == Some(name.as_str()));
                 if !known {

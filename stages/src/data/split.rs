@@ -56,12 +56,14 @@ pub(crate) struct SplitCfg {
     pub max_per_class: Option<u32>,
 }
 
-/// Seeded stratified split. Pool items are split three ways, a source's
+/// The split `prepare` used before near-duplicate groups (code version 1),
+/// kept for the tests that show what it leaked. Seeded stratified split. Pool items are split three ways, a source's
 /// training part two ways (unless the source also gives a validation
 /// part), given validation and test parts are kept. `labels[i]`, `given[i]`, `hashes[i]` describe
 /// item `i`. Within each (class, given split) group the items are ordered by
 /// hash, then shuffled with a generator seeded by (`seed`, class, group), so
 /// the split depends only on content, labels and the seed.
+#[cfg(test)]
 pub(crate) fn stratified_split(
     labels: &[usize],
     given: &[Given],
@@ -181,7 +183,6 @@ fn first_fit(groups: &[&Group], n_test: usize, n_val: usize) -> [Vec<usize>; 3] 
 /// Fails when a class has no image in a split that receives images: train
 /// always, val when `val_fraction` > 0 or the source gives one, test when
 /// `test_fraction` > 0 on a pool or the source gives one.
-#[cfg_attr(not(test), expect(dead_code, reason = "not yet wired into `prepare`"))]
 pub(crate) fn group_stratified_split(
     labels: &[usize],
     given: &[Given],
@@ -287,14 +288,14 @@ pub(crate) fn group_stratified_split(
     let required = [
         ("train", true, &out.train),
         (
-            "val",
-            has(Given::Val) || (val_fraction > 0.0 && (has(Given::Pool) || has(Given::Train))),
-            &out.val,
-        ),
-        (
             "test",
             has(Given::Test) || (test_fraction > 0.0 && has(Given::Pool)),
             &out.test,
+        ),
+        (
+            "val",
+            has(Given::Val) || (val_fraction > 0.0 && (has(Given::Pool) || has(Given::Train))),
+            &out.val,
         ),
     ];
     for class in 0..classes.len() {
@@ -441,7 +442,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             err.to_string(),
-            "class `b` has no images in the val split (after keeping near-duplicate groups whole)"
+            "class `b` has no images in the test split (after keeping near-duplicate groups whole)"
         );
     }
 

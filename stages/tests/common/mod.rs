@@ -10,7 +10,8 @@ use engine::exec::{Progress, StageContext, StageReport};
 use engine::spec::{Resources, StageSpec};
 use serde::Serialize;
 use study::kd::params::{
-    Arch, ClassWeight, DatasetFormat, DatasetParams, ModelParams, Schedule, Select, TrainParams,
+    Arch, ClassWeight, DatasetFormat, DatasetParams, ModelParams, OnLabelConflict, ResizeMode,
+    Schedule, Select, TrainParams,
 };
 
 pub fn ds_params(name: &str, format: DatasetFormat, size: u32, channels: u32) -> DatasetParams {
@@ -24,8 +25,17 @@ pub fn ds_params(name: &str, format: DatasetFormat, size: u32, channels: u32) ->
         split_seed: 1,
         train_dir: None,
         test_dir: None,
+        val_dir: None,
+        resize: ResizeMode::Pad,
         skip_corrupt: false,
         max_per_class: None,
+        // The synthetic classes below are one near-duplicate cluster each
+        // (the same half-bright image with noise); near-duplicate tests
+        // turn it on with their own data.
+        near_duplicates: false,
+        near_dup_hamming: 10,
+        near_dup_min_corr: 0.95,
+        label_conflicts: OnLabelConflict::Error,
     }
 }
 

@@ -22,7 +22,7 @@ use crate::exec::Progress;
 use crate::fingerprint::Fingerprint;
 use crate::spec::StageSpec;
 
-use crate::protocol::{self, EXIT_PUBLISHED_ELSEWHERE, PROGRESS_PREFIX};
+use crate::protocol::{self, EXIT_BAD_INPUT, EXIT_PUBLISHED_ELSEWHERE, PROGRESS_PREFIX};
 
 /// Runs stages as child processes of this machine.
 pub struct LocalExecutor {
@@ -190,6 +190,7 @@ fn watch(
     log: PathBuf,
     tx: Sender<JobUpdate>,
 ) {
+    let mut bad_input = None;
     if let Some(stdout) = stdout {
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
@@ -200,6 +201,9 @@ fn watch(
                 Ok(_) => {}
             }
             let _ = log_file.write_all(line.as_bytes());
+            if let Some(reason) = protocol::bad_input_reason(&line) {
+                bad_input = Some(reason.to_owned());
+            }
             if let Some(json) = line.trim_end().strip_prefix(PROGRESS_PREFIX) {
                 if let Ok(progress) = serde_json::from_str::<Progress>(json) {
                     let _ = tx.send(JobUpdate::Progress {
@@ -226,6 +230,10 @@ fn watch(
     let outcome = match status {
         Ok(s) if s.code() == Some(0) => JobOutcome::Published,
         Ok(s) if s.code() == Some(EXIT_PUBLISHED_ELSEWHERE) => JobOutcome::PublishedElsewhere,
+        Ok(s) if s.code() == Some(EXIT_BAD_INPUT) => JobOutcome::BadInput {
+            reason: bad_input.unwrap_or_else(|| format!("exit status {EXIT_BAD_INPUT}")),
+            log,
+        },
         Ok(s) => JobOutcome::Failed {
             reason: match (s.code(), s.signal()) {
                 (Some(c), _) => format!("exit status {c}"),
@@ -338,6 +346,17 @@ mod tests {
             panic!("{u:?}")
         };
         assert_eq!(reason, "exit status 3");
+        let (u, _) = run_one("echo '@kdpipe-bad-input class `a` has no images'\nexit 2");
+        assert!(
+            matches!(
+                u.last(),
+                Some(JobUpdate::Done {
+                    outcome: JobOutcome::BadInput { reason, .. },
+                    ..
+                }) if reason == "class `a` has no images"
+            ),
+            "{u:?}"
+        );
         let (u, _) = run_one("kill -9 $$");
         let Some(JobUpdate::Done {
             outcome: JobOutcome::Failed { reason, .. },

@@ -26,6 +26,9 @@ pub enum JobOutcome {
     PublishedElsewhere,
     /// Failed: exit status, signal, or the cluster's reason; the log path.
     Failed { reason: String, log: PathBuf },
+    /// Failed on bad input data (exit [`crate::protocol::EXIT_BAD_INPUT`]):
+    /// the stage's reason (file, problem); the log path.
+    BadInput { reason: String, log: PathBuf },
 }
 
 /// A progress or completion notice from an executor.

@@ -65,9 +65,12 @@ impl Kind {
     /// The kind's code version (hashed into every fingerprint of the kind).
     pub const fn code_version(self) -> u32 {
         match self {
-            // Every ML kind, since the CPU kernel pin: `environment.json`
-            // beside its outputs (prepare 2, explain 2, timing 3).
-            Kind::Prepare => 2,
+            // 3: near-duplicate groups kept in one split, val_fraction of
+            // the pool, resize pad/crop/stretch + EXIF orientation, val_dir,
+            // every class checked in every split, bad data exits 2; and
+            // (every ML kind, since the CPU kernel pin) `environment.json`
+            // beside its outputs (explain 2, timing 3).
+            Kind::Prepare => 3,
             // 2: `select` / `class_weight`, the CNN pools in ceil mode,
             // train.json holds the kept epoch's `val_*` scores.
             Kind::Teacher => 2,
@@ -138,7 +141,7 @@ mod tests {
         assert_eq!(
             v,
             [
-                ("prepare", 2),
+                ("prepare", 3),
                 ("teacher", 2),
                 ("student", 2),
                 ("evaluate", 2),

@@ -25,22 +25,22 @@ pub(crate) struct InputFiles {
 }
 
 /// Lists the input files of a dataset at `path` (an existing folder, or the
-/// `.npz` file of a MedMNIST set). Errors name the path and what is missing.
+/// `.npz` file of a MedMNIST set); an ImageFolder with pre-made split
+/// folders `subdirs` (train, test and maybe val) lists only those. Errors
+/// name the path and what is missing.
 pub(crate) fn list(
     format: DatasetFormat,
     path: &Path,
-    subdirs: Option<(&str, &str)>,
+    subdirs: &[&str],
 ) -> Result<InputFiles, (PathBuf, String)> {
     match format {
         DatasetFormat::Imagefolder => {
             let mut keys = Vec::new();
-            match subdirs {
-                Some((train, test)) => {
-                    for sub in [train, test] {
-                        walk_images(path, &path.join(sub), &mut keys)?;
-                    }
-                }
-                None => walk_images(path, path, &mut keys)?,
+            if subdirs.is_empty() {
+                walk_images(path, path, &mut keys)?;
+            }
+            for sub in subdirs {
+                walk_images(path, &path.join(sub), &mut keys)?;
             }
             if keys.is_empty() {
                 return Err((path.to_path_buf(), "no image files found".into()));
@@ -94,7 +94,7 @@ fn is_hidden(name: &str) -> bool {
     name.starts_with('.')
 }
 
-fn is_image(name: &str) -> bool {
+pub(crate) fn is_image(name: &str) -> bool {
     name.rsplit_once('.')
         .is_some_and(|(_, ext)| IMAGE_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
 }

@@ -7,6 +7,7 @@
 //! timed.
 
 mod builtin;
+mod check_data;
 pub(crate) mod expand;
 mod inputs;
 pub mod params;

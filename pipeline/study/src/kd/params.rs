@@ -38,10 +38,47 @@ pub struct DatasetParams {
     /// (e.g. `Training` / `Testing`); `None` = one pool, split here.
     pub train_dir: Option<String>,
     pub test_dir: Option<String>,
+    /// ImageFolder only, with `train_dir` and `test_dir`: a sub-folder
+    /// holding the validation split; `None` = validation drawn from train.
+    pub val_dir: Option<String>,
+    /// How a non-square image becomes `image_size` × `image_size`.
+    pub resize: ResizeMode,
     /// Skip unreadable images (counted in the manifest) instead of failing.
     pub skip_corrupt: bool,
     /// Keep at most this many images per class and split (stratified, seeded).
     pub max_per_class: Option<u32>,
+    /// Group near-duplicates on decoded pixels and keep each group in one
+    /// split (`stages/src/data/near_dup/`).
+    pub near_duplicates: bool,
+    /// Largest Hamming distance of two near-duplicates' 64-bit pHashes.
+    pub near_dup_hamming: u32,
+    /// Smallest Pearson correlation of two near-duplicates (32×32 crop).
+    pub near_dup_min_corr: f64,
+    /// Near-duplicates under two labels: fail, or drop them all.
+    pub label_conflicts: OnLabelConflict,
+}
+
+/// How `prepare` makes a non-square image square.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResizeMode {
+    /// Scale the longer side to the target, centre, fill the rest with 0
+    /// (black, after the colour conversion). Keeps the aspect and all pixels.
+    Pad,
+    /// Scale the shorter side to the target and cut the centre square.
+    Crop,
+    /// Scale each side to the target (distorts the aspect).
+    Stretch,
+}
+
+/// What to do with near-duplicate images under two or more labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnLabelConflict {
+    /// Fail, naming two similar files with different labels.
+    Error,
+    /// Drop every image of the group and count them.
+    Drop,
 }
 
 /// Model architecture.

@@ -86,19 +86,33 @@ pub struct DatasetTable {
     pub train_dir: Option<String>,
     /// See `train_dir`.
     pub test_dir: Option<String>,
+    /// ImageFolder with `train_dir` / `test_dir` only: a sub-folder of
+    /// `path` holding a pre-made validation split (e.g. `"val"`). Without it
+    /// validation is drawn from `train_dir` (`val_fraction` of it).
+    pub val_dir: Option<String>,
+    /// How non-square images become square: `"pad"` (default: scale the
+    /// longer side to `image_size`, centre, fill with 0, i.e. black after
+    /// the grayscale/RGB conversion), `"crop"` (scale the shorter side, cut
+    /// the centre square) or `"stretch"` (scale each side; distorts). The
+    /// EXIF orientation of JPEG/PNG/TIFF files is applied first.
+    #[serde(default = "d_resize")]
+    pub resize: String,
     /// Side of the square images after resizing, 8 to 1024. Default 48.
     #[serde(default = "d_image_size")]
     pub image_size: i64,
     /// 1 (grayscale) or 3 (RGB). Default 1.
     #[serde(default = "d_channels")]
     pub channels: i64,
-    /// Fraction of the deduplicated pool held out for validation (model
-    /// selection), in (0, 1). Default 0.15.
+    /// Fraction of each class's deduplicated pool held out for validation
+    /// (model selection), in (0, 1): of the whole pool, not of what the
+    /// test split leaves (0.15 of 100 images is 15). With `train_dir`, a
+    /// fraction of the training folder; ignored with `val_dir` or a source
+    /// that ships a validation split. Default 0.15.
     #[serde(default = "d_val_fraction")]
     pub val_fraction: f64,
-    /// Fraction held out for the test set, in (0, 1); `val_fraction +
-    /// test_fraction` < 1. Ignored where the source is already split.
-    /// Default 0.2.
+    /// Fraction of each class's pool held out for the test set, in (0, 1);
+    /// `val_fraction + test_fraction` < 1. Ignored where the source is
+    /// already split. Default 0.2.
     #[serde(default = "d_test_fraction")]
     pub test_fraction: f64,
     /// Seed of the stratified split; fixed across model seeds. Default 0.
@@ -111,6 +125,27 @@ pub struct DatasetTable {
     /// Keep at most this many images per class and split (seeded). Default:
     /// no limit.
     pub max_per_class: Option<i64>,
+    /// Find near-duplicates on decoded pixels (the same scan re-encoded,
+    /// resized or re-cropped, which survive the byte-hash dedupe) and keep
+    /// each cluster inside one split, so no copy of a test image is trained
+    /// on. Two images are near-duplicates when their 64-bit DCT perceptual
+    /// hashes (32×32 grayscale, cropped to the object) differ in at most
+    /// `near_dup_hamming` bits AND their pixels correlate at least
+    /// `near_dup_min_corr`; clusters are recorded in `dataset.json`.
+    /// Default true.
+    #[serde(default = "d_true")]
+    pub near_duplicates: bool,
+    /// See `near_duplicates`: 0 to 64. Default 10.
+    #[serde(default = "d_near_dup_hamming")]
+    pub near_dup_hamming: i64,
+    /// See `near_duplicates`: in (0, 1]. Default 0.95.
+    #[serde(default = "d_near_dup_min_corr")]
+    pub near_dup_min_corr: f64,
+    /// Near-duplicates under two different labels: `"error"` (default; the
+    /// run fails naming both files) or `"drop"` (every image of such a
+    /// cluster is left out and counted in `dataset.json`).
+    #[serde(default = "d_label_conflicts")]
+    pub label_conflicts: String,
 }
 
 /// `[teacher]`: the model distilled from.
@@ -377,6 +412,18 @@ fn d_val_fraction() -> f64 {
 }
 fn d_test_fraction() -> f64 {
     0.2
+}
+fn d_resize() -> String {
+    "pad".into()
+}
+fn d_near_dup_hamming() -> i64 {
+    10
+}
+fn d_near_dup_min_corr() -> f64 {
+    0.95
+}
+fn d_label_conflicts() -> String {
+    "error".into()
 }
 fn d_arch() -> String {
     "cnn".into()

@@ -141,10 +141,14 @@ fn square(ctx: &StageContext<'_>) -> Result<serde_json::Value, StageFailure> {
     } else {
         values[(p.x.unsigned_abs() % values.len() as u64) as usize]
     };
+    // Planning refuses values that overflow; this guards specs written by
+    // hand.
+    let overflow = || StageFailure::new(format!("toy.square x={}: x * x overflows i64", p.x));
+    let square = p.x.checked_mul(p.x).ok_or_else(overflow)?;
     let result = SquareResult {
         x: p.x,
-        square: p.x * p.x,
-        value: p.x * p.x + pick,
+        square,
+        value: square.checked_add(pick).ok_or_else(overflow)?,
     };
     if p.slow_write_ms > 0 {
         let path = ctx.out_dir.join("slow.bin");
@@ -174,7 +178,9 @@ fn sum(ctx: &StageContext<'_>) -> Result<serde_json::Value, StageFailure> {
             continue;
         }
         let r: SquareResult = read_json(&dir.join("result.json"))?;
-        total += r.value;
+        total = total.checked_add(r.value).ok_or_else(|| {
+            StageFailure::new(format!("toy.sum: adding {} overflows i64", r.value))
+        })?;
         count += 1;
     }
     write_json(

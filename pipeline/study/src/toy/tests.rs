@@ -16,6 +16,24 @@ fn toy_validation() {
     assert_eq!(keys, ["toy.values[1]", "toy.fail[0]", "toy.n"]);
 }
 
+/// 2^63 - 1 used to wrap silently in `toy.square` (x * x in release);
+/// now planning names the value.
+#[test]
+fn toy_values_that_overflow_are_named() {
+    let ps = problems("kind = \"toy\"\nname = \"t\"\n[toy]\nvalues = [3, 9223372036854775807]\n");
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!(ps[0].key, "toy.values[1]");
+    assert_eq!(
+        ps[0].message,
+        "9223372036854775807: its square overflows a 64-bit integer (|value| must be at most 3037000499)"
+    );
+    // The largest allowed value is fine alone; two of them overflow the sum.
+    assert!(load_text("kind = \"toy\"\nname = \"t\"\n[toy]\nvalues = [3037000499]\n").is_ok());
+    let ps = problems("kind = \"toy\"\nname = \"t\"\n[toy]\nvalues = [3037000499, -3037000499]\n");
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert!(ps[0].message.contains("sum of the squares"), "{ps:?}");
+}
+
 #[test]
 fn toy_expansion() {
     let exp = load(&manifest_dir().join("../../experiments/toy.toml")).expect("valid");

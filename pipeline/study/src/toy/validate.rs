@@ -11,6 +11,10 @@ use crate::experiment::locate::{Doc, KeyPath};
 use crate::experiment::validate;
 use crate::experiment::{Experiment, Problem, Study};
 
+/// The largest |toy value| whose square (plus the < 100 picked value) fits
+/// in an i64: floor(sqrt(i64::MAX - 99)).
+pub(crate) const MAX_TOY_VALUE: i64 = 3_037_000_499;
+
 /// The toy file as written into a validated experiment, or every problem.
 pub(crate) fn validate_toy(
     path: &Path,
@@ -36,6 +40,30 @@ pub(crate) fn validate_toy(
             );
         } else {
             values.push(v);
+        }
+    }
+    // `toy.square` computes x * x + pick (pick < 100) and `toy.sum` adds
+    // them up, in i64: refuse values whose results would overflow rather
+    // than let them wrap silently.
+    let mut total: i128 = 0;
+    for (i, &v) in values.iter().enumerate() {
+        let sq = i128::from(v) * i128::from(v) + 99;
+        total += sq;
+        if sq > i128::from(i64::MAX) {
+            c.report(
+                &p.key("values").index(i),
+                None,
+                format!(
+                    "{v}: its square overflows a 64-bit integer (|value| must be at most {MAX_TOY_VALUE})"
+                ),
+            );
+        } else if total > i128::from(i64::MAX) {
+            c.report(
+                &p.key("values").index(i),
+                None,
+                format!("{v}: the sum of the squares up to here overflows a 64-bit integer"),
+            );
+            break;
         }
     }
     let mut fail = BTreeSet::new();

@@ -47,6 +47,8 @@ pub struct StageFailed {
     pub name: String,
     pub reason: String,
     pub log: PathBuf,
+    /// Failed on bad input data ([`JobOutcome::BadInput`]).
+    pub bad_input: bool,
 }
 
 /// What a run did.
@@ -203,7 +205,15 @@ pub fn run(
                 }
                 Err(e) => {
                     let log = store.log_path(&stage.fingerprint, sink.run_id());
-                    fail(i, e.to_string(), log, plan, &mut state, &mut summary, sink);
+                    fail(
+                        i,
+                        (e.to_string(), false),
+                        log,
+                        plan,
+                        &mut state,
+                        &mut summary,
+                        sink,
+                    );
                     if !opts.keep_going && stop_reason.is_none() {
                         stop_reason = Some(format!("stopped after `{}` failed", stage.spec.name));
                     }
@@ -271,7 +281,22 @@ pub fn run(
                             });
                         }
                         JobOutcome::Failed { reason, log } => {
-                            fail(i, reason, log, plan, &mut state, &mut summary, sink);
+                            fail(
+                                i,
+                                (reason, false),
+                                log,
+                                plan,
+                                &mut state,
+                                &mut summary,
+                                sink,
+                            );
+                            if !opts.keep_going && stop_reason.is_none() {
+                                stop_reason =
+                                    Some(format!("stopped after `{}` failed", s.spec.name));
+                            }
+                        }
+                        JobOutcome::BadInput { reason, log } => {
+                            fail(i, (reason, true), log, plan, &mut state, &mut summary, sink);
                             if !opts.keep_going && stop_reason.is_none() {
                                 stop_reason =
                                     Some(format!("stopped after `{}` failed", s.spec.name));
@@ -296,9 +321,10 @@ pub fn run(
     Ok(summary)
 }
 
+/// `reason`: the message and whether the input data is at fault.
 fn fail(
     i: usize,
-    reason: String,
+    (reason, bad_input): (String, bool),
     log: PathBuf,
     plan: &Plan,
     state: &mut [State],
@@ -312,12 +338,14 @@ fn fail(
         name: s.spec.name.clone(),
         reason: reason.clone(),
         log: log.clone(),
+        bad_input,
     });
     sink.emit(Event::Failed {
         name: s.spec.name.clone(),
         fingerprint: s.fingerprint.clone(),
         reason,
         log,
+        bad_input,
     });
 }
 

@@ -15,6 +15,8 @@ use crate::spec::{Resources, StageSpec};
 struct Fake {
     store: Store,
     fail: HashSet<String>,
+    /// Names that fail on bad input data.
+    bad_input: HashSet<String>,
     running: Vec<(JobId, String, Fingerprint)>,
     next: usize,
     /// Names running together, recorded at each launch.
@@ -29,6 +31,7 @@ impl Fake {
         Fake {
             store: store.clone(),
             fail: HashSet::new(),
+            bad_input: HashSet::new(),
             running: Vec::new(),
             next: 0,
             snapshots: Vec::new(),
@@ -76,7 +79,12 @@ impl Executor for Fake {
             return Ok(vec![]);
         }
         let (job, name, fp) = self.running.remove(0);
-        let outcome = if self.fail.contains(&name) {
+        let outcome = if self.bad_input.contains(&name) {
+            JobOutcome::BadInput {
+                reason: "corrupt or unreadable image `a/x.png`: truncated".into(),
+                log: "x.log".into(),
+            }
+        } else if self.fail.contains(&name) {
             JobOutcome::Failed {
                 reason: "exit status 1".into(),
                 log: "x.log".into(),
@@ -270,4 +278,22 @@ fn cancel_flag_cancels_and_returns() {
     assert!(!summary.ok);
     assert!(fake.cancelled);
     assert!(fake.launched.len() < 4);
+}
+
+#[test]
+fn a_bad_input_failure_carries_its_reason() {
+    let a = stage("a", 1, false, &[]);
+    let b = stage("b", 1, false, &[&a]);
+    let (summary, _fake, events, _d) = go(&[a, b], opts(1, false), |f| {
+        f.bad_input.insert("a".into());
+    });
+    assert_eq!((summary.failed, summary.skipped), (1, 1));
+    assert!(summary.failures[0].bad_input);
+    assert_eq!(
+        summary.failures[0].reason,
+        "corrupt or unreadable image `a/x.png`: truncated"
+    );
+    assert!(events.iter().any(|e| matches!(e,
+        Event::Failed { name, reason, bad_input: true, .. }
+            if name == "a" && reason.contains("a/x.png"))));
 }

@@ -7,7 +7,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::exec::Progress;
-use crate::protocol::{EXIT_PUBLISHED_ELSEWHERE, PROGRESS_PREFIX};
+use crate::protocol::{
+    bad_input_reason_in, EXIT_BAD_INPUT, EXIT_PUBLISHED_ELSEWHERE, PROGRESS_PREFIX,
+};
 use crate::scheduler::JobOutcome;
 
 /// A job state as `squeue`/`scontrol` print it (`RUNNING`, `CANCELLED`).
@@ -121,6 +123,13 @@ pub fn outcome_of(id: &str, info: &JobInfo, log: &Path) -> JobOutcome {
     match (info.state.0.as_str(), info.exit_code, info.signal) {
         ("COMPLETED", 0, 0) => JobOutcome::Published,
         (_, EXIT_PUBLISHED_ELSEWHERE, 0) => JobOutcome::PublishedElsewhere,
+        (_, EXIT_BAD_INPUT, 0) => JobOutcome::BadInput {
+            reason: std::fs::read_to_string(log)
+                .ok()
+                .and_then(|t| bad_input_reason_in(&t))
+                .unwrap_or_else(|| format!("slurm job {id}: bad input (exit code 2)")),
+            log: log.to_owned(),
+        },
         _ => {
             let mut details = Vec::new();
             if info.exit_code != 0 {

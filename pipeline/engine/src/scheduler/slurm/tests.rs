@@ -359,3 +359,31 @@ fn poll_with_no_jobs_returns_at_once() {
     assert_eq!(ex.poll(Duration::from_secs(5)).expect("poll"), Vec::new());
     assert!(t.elapsed() < Duration::from_secs(1));
 }
+
+#[test]
+fn exit_2_is_bad_input_with_the_stage_reason_from_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("x.log");
+    std::fs::write(
+        &log,
+        "@kdpipe-bad-input corrupt or unreadable image `a/x.png`: truncated\nstage x failed\n",
+    )
+    .expect("write log");
+    let i = JobInfo {
+        state: JobState("FAILED".into()),
+        exit_code: 2,
+        signal: 0,
+        reason: "NonZeroExitCode".into(),
+    };
+    assert_eq!(
+        outcome_of("7", &i, &log),
+        JobOutcome::BadInput {
+            reason: "corrupt or unreadable image `a/x.png`: truncated".into(),
+            log: log.clone(),
+        }
+    );
+    let JobOutcome::BadInput { reason, .. } = outcome_of("7", &i, Path::new("/nonexistent")) else {
+        panic!("bad input");
+    };
+    assert_eq!(reason, "slurm job 7: bad input (exit code 2)");
+}

@@ -20,7 +20,7 @@ pub mod predictions;
 pub mod timing;
 pub mod train;
 
-pub use dataset::Dataset;
+pub use dataset::{Dataset, HashKind, NearDupCounts, NearDupReport};
 pub use environment::Environment;
 pub use explain::Explain;
 pub use file::ArtifactFile;

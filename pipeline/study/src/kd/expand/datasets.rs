@@ -36,17 +36,21 @@ pub(super) fn prepare_spec(
         }
         DatasetSource::Path { format, path } => (path.clone(), *format),
     };
-    let subdirs = ds
-        .params
-        .train_dir
-        .as_deref()
-        .zip(ds.params.test_dir.as_deref());
-    let files =
-        inputs::list(format, &root, subdirs).map_err(|(path, message)| ExperimentError::Input {
+    let subdirs: Vec<&str> = match (&ds.params.train_dir, &ds.params.test_dir) {
+        (Some(train), Some(test)) => [Some(train), ds.params.val_dir.as_ref(), Some(test)]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let files = inputs::list(format, &root, &subdirs).map_err(|(path, message)| {
+        ExperimentError::Input {
             dataset: dsn.clone(),
             path,
             message,
-        })?;
+        }
+    })?;
     for key in files.keys {
         let path = files.root.join(&key);
         let hash = match hashes.get(&path) {

@@ -377,6 +377,7 @@ fn imagefolder_presplit_and_idx_inputs() {
         "Training/a/1.png",
         "Training/b/2.png",
         "Testing/a/3.png",
+        "Testing/b/5.png",
         "Other/c/4.png",
     ] {
         let p = dir.path().join("mri").join(f);
@@ -391,7 +392,23 @@ fn imagefolder_presplit_and_idx_inputs() {
         "t10k-images-idx3-ubyte",
         "t10k-labels-idx1-ubyte.gz",
     ] {
-        std::fs::write(idx.join(f), f).expect("write");
+        // Headers only: the magic (u8, 3 or 1 dims) and the count, which
+        // planning checks; the pixels are `prepare`'s to read.
+        let mut bytes = if f.contains("images") {
+            [0x803u32, 2, 4, 4]
+                .iter()
+                .flat_map(|v| v.to_be_bytes())
+                .collect::<Vec<u8>>()
+        } else {
+            [0x801u32, 2].iter().flat_map(|v| v.to_be_bytes()).collect()
+        };
+        if f.ends_with(".gz") {
+            use std::io::Write;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(&bytes).expect("gzip");
+            bytes = gz.finish().expect("gzip");
+        }
+        std::fs::write(idx.join(f), bytes).expect("write");
     }
     let text =
         "name = \"t\"\n[[dataset]]\nname = \"mri\"\nformat = \"imagefolder\"\npath = \"mri\"\n\
@@ -402,7 +419,12 @@ fn imagefolder_presplit_and_idx_inputs() {
     let mri = specs.iter().find(|s| s.name == "prepare/mri").expect("mri");
     assert_eq!(
         mri.inputs.keys().collect::<Vec<_>>(),
-        ["Testing/a/3.png", "Training/a/1.png", "Training/b/2.png"]
+        [
+            "Testing/a/3.png",
+            "Testing/b/5.png",
+            "Training/a/1.png",
+            "Training/b/2.png"
+        ]
     );
     assert_eq!(mri.params["train_dir"], "Training");
     let f = specs
@@ -419,7 +441,9 @@ fn imagefolder_presplit_and_idx_inputs() {
 /// Every fingerprint of `STUDY` (every kind at code version 1, on the
 /// fixture data set of `builtin_root`), pinned: a change to a stage's
 /// params, their encoding, its inputs or its upstream wiring moves them,
-/// and goes with a code-version or schema bump.
+/// and goes with a code-version or schema bump (last moved by prepare's new
+/// keys: resize, val_dir, near_duplicates, near_dup_*, label_conflicts,
+/// and the cpu_isa param).
 /// `[run] cpu_isa` is a param of every KD stage (default `avx2`): each
 /// value gives every stage a fingerprint of its own.
 #[test]

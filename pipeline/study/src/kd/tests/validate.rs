@@ -191,3 +191,78 @@ fn defaulted_value_is_shown_as_default() {
     assert_eq!(ps[0].value.as_deref(), Some("128 (default)"));
     assert_eq!(ps[0].line, None);
 }
+
+#[test]
+fn near_duplicate_and_resize_keys_are_checked() {
+    let text = format!(
+        "{BASE}resize = \"squash\"\nnear_dup_hamming = 65\nnear_dup_min_corr = 0.0\nlabel_conflicts = \"keep\"\n"
+    );
+    let ps = problems(&text);
+    let got: Vec<(&str, &str)> = ps
+        .iter()
+        .map(|p| (p.key.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "dataset[0].resize",
+                "unknown value; expected one of \"pad\", \"crop\", \"stretch\""
+            ),
+            (
+                "dataset[0].label_conflicts",
+                "unknown value; expected one of \"error\", \"drop\""
+            ),
+            ("dataset[0].near_dup_hamming", "must be between 0 and 64"),
+            ("dataset[0].near_dup_min_corr", "must be in (0, 1]"),
+        ]
+    );
+}
+
+/// Split folders must stay inside the dataset path (`"../../.."` used to
+/// be accepted), and `val_dir` needs the other two.
+#[test]
+fn split_folders_stay_inside_the_dataset_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for f in [
+        "mri/tr/a/1.png",
+        "mri/tr/b/2.png",
+        "mri/te/a/3.png",
+        "mri/te/b/4.png",
+    ] {
+        let p = dir.path().join(f);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, b"x").expect("write");
+    }
+    let base =
+        "name = \"t\"\n[[dataset]]\nname = \"mri\"\nformat = \"imagefolder\"\npath = \"mri\"\n";
+    let load = |extra: &str| {
+        crate::experiment::load_str(&dir.path().join("exp.toml"), &format!("{base}{extra}"))
+    };
+    assert!(load("train_dir = \"tr\"\ntest_dir = \"te\"\n").is_ok());
+    let problems_of = |extra: &str| match load(extra) {
+        Err(crate::experiment::ExperimentError::Invalid { problems, .. }) => problems,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    let ps = problems_of("train_dir = \"../../..\"\ntest_dir = \"te\"\n");
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!(ps[0].key, "dataset[0].train_dir");
+    assert_eq!(ps[0].value.as_deref(), Some("\"../../..\""));
+    assert!(
+        ps[0]
+            .message
+            .starts_with("must be a folder inside the dataset path"),
+        "{ps:?}"
+    );
+    let ps = problems_of("train_dir = \"tr\"\ntest_dir = \"/etc\"\n");
+    assert_eq!(ps[0].key, "dataset[0].test_dir");
+    let ps = problems_of("val_dir = \"tr\"\n");
+    assert_eq!(ps[0].key, "dataset[0].val_dir");
+    assert_eq!(
+        ps[0].message,
+        "needs `train_dir` and `test_dir` (a pre-made split)"
+    );
+    let ps = problems_of("train_dir = \"tr\"\ntest_dir = \"te\"\nval_dir = \"va\"\n");
+    assert_eq!(ps[0].key, "dataset[0].val_dir");
+    assert!(ps[0].message.ends_with("does not exist"), "{ps:?}");
+}

@@ -12,8 +12,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use study::kd::params::{DatasetFormat, DatasetParams};
 
-use super::*;
-use crate::data::sources::{self, Given};
+use study::contract::artifacts::NearDupCounts;
+use study::kd::params::{OnLabelConflict, ResizeMode};
+
+use super::cluster::group_near_duplicates;
+use super::fingerprint::{fingerprint, fingerprint_pixels, pearson};
+use super::{NearDupCfg, DEFAULT_CANONICAL_SIZE};
+use crate::data::sources::{self, Content, Given, RawItem};
 use crate::data::split::{self, SplitCfg};
 use crate::data::{list_input_files, GroupingError};
 
@@ -314,8 +319,14 @@ fn brain_params() -> DatasetParams {
         split_seed: 0,
         train_dir: None,
         test_dir: None,
+        val_dir: None,
+        resize: ResizeMode::Pad,
         skip_corrupt: false,
         max_per_class: None,
+        near_duplicates: true,
+        near_dup_hamming: 10,
+        near_dup_min_corr: 0.95,
+        label_conflicts: OnLabelConflict::Error,
     }
 }
 
@@ -436,7 +447,131 @@ fn brain_mri_twins_are_grouped_and_never_cross_splits() {
         idx.val.len(),
         idx.train.len()
     );
+    // The old split leaks: some test images have a twin it trained on or
+    // selected with.
+    assert_eq!(leaked, EXPECTED_OLD_LEAKS, "old split leaks");
 }
+
+/// `prepare` itself on the built-in set: `dataset.json` lists the clusters
+/// with their thresholds and counts, every cluster (the known twins
+/// included) lies in one split, `val_fraction` is of the pool, and every
+/// class reaches every split.
+#[test]
+fn brain_mri_prepare_keeps_every_cluster_in_one_split() {
+    let Some(root) = brain_mri_root() else {
+        eprintln!(
+            "skipped: built-in brain-mri not in the data cache (run `kdpipe data fetch brain-mri`)"
+        );
+        return;
+    };
+    let mut params = brain_params();
+    params.image_size = 16;
+    let files = list_input_files(&root).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let info = crate::data::prepare_dataset(&params, &files, dir.path(), 2).unwrap();
+    let report = info.near_duplicates.clone().expect("near-duplicate report");
+    assert_eq!(report.counts.clusters, EXPECTED_CLUSTERS);
+    assert_eq!(
+        report.counts.images_in_clusters,
+        EXPECTED_IMAGES_IN_CLUSTERS
+    );
+    assert_eq!((report.max_hamming, report.min_pearson), (10, 0.95));
+
+    // dataset.json holds the same, as written.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("dataset.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["near_duplicates"]["counts"]["clusters"],
+        EXPECTED_CLUSTERS
+    );
+    assert_eq!(json["near_duplicates"]["hash"], "dct-phash-64");
+
+    // Key → content hash → split.
+    let hash_of: std::collections::HashMap<String, String> = files
+        .iter()
+        .map(|f| {
+            use sha2::{Digest, Sha256};
+            let d = Sha256::digest(std::fs::read(&f.path).unwrap());
+            (
+                f.key.clone(),
+                d.iter().map(|b| format!("{b:02x}")).collect(),
+            )
+        })
+        .collect();
+    let split_of = |key: &str| -> &str {
+        let h = &hash_of[key];
+        info.split
+            .iter()
+            .find(|(_, hs)| hs.contains(h))
+            .map(|(s, _)| s.as_str())
+            .unwrap_or_else(|| panic!("{key} is in no split"))
+    };
+    for cluster in &report.clusters {
+        let splits: Vec<&str> = cluster.iter().map(|k| split_of(k)).collect();
+        assert!(
+            splits.iter().all(|s| *s == splits[0]),
+            "cluster {cluster:?} crosses splits {splits:?}"
+        );
+    }
+    for (a, b) in [
+        ("yes/Y20.jpg", "yes/Y92.png"),
+        ("no/39 no.jpg", "no/No11.jpg"),
+    ] {
+        assert!(
+            report
+                .clusters
+                .iter()
+                .any(|c| c.iter().any(|k| k == a) && c.iter().any(|k| k == b)),
+            "{a} and {b} are not one cluster"
+        );
+        assert_eq!(split_of(a), split_of(b), "{a} / {b}");
+    }
+
+    // Fractions of each class's pool (after both dedupe passes), every
+    // class in every split.
+    let count = |split: &str, class: &str| info.counts[split][class];
+    for class in ["no", "yes"] {
+        let n: usize = ["train", "val", "test"]
+            .iter()
+            .map(|s| count(s, class))
+            .sum();
+        assert_eq!(
+            count("test", class),
+            (n as f64 * 0.2).round() as usize,
+            "{class}"
+        );
+        assert_eq!(
+            count("val", class),
+            (n as f64 * 0.15).round() as usize,
+            "{class}"
+        );
+        assert!(count("train", class) > 0);
+    }
+    eprintln!("brain-mri counts: {:?}", info.counts);
+    assert_eq!(
+        [
+            count("train", "no"),
+            count("val", "no"),
+            count("test", "no")
+        ],
+        EXPECTED_NO
+    );
+    assert_eq!(
+        [
+            count("train", "yes"),
+            count("val", "yes"),
+            count("test", "yes")
+        ],
+        EXPECTED_YES
+    );
+}
+
+/// Test images of the old split (default seed) with a near-duplicate in
+/// train or val.
+const EXPECTED_OLD_LEAKS: usize = 11;
+/// Train / val / test counts of `no` and `yes` on the built-in set.
+const EXPECTED_NO: [usize; 3] = [57, 13, 17];
+const EXPECTED_YES: [usize; 3] = [92, 21, 28];
 
 /// Groups of two or more on the built-in set under the default thresholds,
 /// and the images in them (every pair checked by eye: the same scan,
