@@ -131,6 +131,7 @@ fn dataset_file() -> Dataset {
         skipped_corrupt: 0,
         skipped_files: Vec::new(),
         split: BTreeMap::new(),
+        near_duplicates: None,
     }
 }
 
