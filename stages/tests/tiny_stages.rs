@@ -109,11 +109,27 @@ fn imagefolder_teacher_students_evaluate() {
         "history.csv",
         "train.json",
         "logits.safetensors",
+        "environment.json",
     ] {
         assert!(teacher_dir.join(f).is_file(), "missing {f}");
     }
     let history = std::fs::read_to_string(teacher_dir.join("history.csv")).unwrap();
-    assert!(history.starts_with("epoch,train_loss,train_acc,val_loss,val_acc,lr\n"));
+    assert!(
+        history.starts_with("epoch,train_loss,train_acc,val_loss,val_acc,val_balanced_acc,lr\n")
+    );
+    // The kept epoch is the one with the lowest validation loss.
+    let tj: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(teacher_dir.join("train.json")).unwrap()).unwrap();
+    let losses: Vec<f64> = history
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    let lowest = losses.iter().cloned().fold(f64::INFINITY, f64::min);
+    let best = tj["best_epoch"].as_u64().unwrap() as usize;
+    assert_eq!(losses[best - 1], lowest, "{tj}");
+    assert_eq!(tj["select"], "val_loss");
+    assert!((tj["val_loss"].as_f64().unwrap() - lowest).abs() < 1e-12);
     assert_eq!(history.lines().count(), 16);
     let logits = tch::Tensor::read_safetensors(teacher_dir.join("logits.safetensors")).unwrap();
     let shapes: BTreeMap<String, Vec<i64>> =
