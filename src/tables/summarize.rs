@@ -95,7 +95,8 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
 
 /// The default view of a summary: keys, seeds, parameters and
 /// multiply-accumulates per image, accuracy, macro F1, explain time and
-/// ratio per method, deletion AUC and teacher agreement.
+/// ratio per method, normalised deletion and insertion scores, and teacher
+/// agreement (Pearson, and the images it is defined on).
 pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
     let mut cols: Vec<String> = [
         "dataset",
@@ -120,9 +121,11 @@ pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
         pair(&format!("{m}_s"));
     }
     for m in FAITHFUL_METHODS {
-        pair(&format!("{m}_deletion_auc"));
+        pair(&format!("{m}_deletion_norm"));
+        pair(&format!("{m}_insertion_norm"));
     }
     pair("agreement_pearson");
+    cols.push("agreement_n_defined_mean".into());
     cols.extend(METHODS.iter().map(|m| format!("ratio_{m}")));
     let present: Vec<&str> = cols
         .iter()

@@ -68,11 +68,19 @@ impl Kind {
             Kind::Prepare => 1,
             Kind::Teacher => 1,
             Kind::Student => 1,
-            Kind::Evaluate => 1,
-            Kind::Explain => 1,
+            // 2: writes predictions.safetensors (test and validation
+            // probabilities, labels, hashes); metrics read the stored f32
+            // probabilities; validation loss and accuracy in metrics.json.
+            Kind::Evaluate => 2,
+            // 2: agreement explains the teacher's class in both models at
+            // the input resolution, constant maps undefined; deletion /
+            // insertion against a seeded random-order baseline, ties broken
+            // by a seeded order; completeness gap; `images = "all"`;
+            // `gradcam_layer = "common"`.
+            Kind::Explain => 2,
             // 2: one stage per data set times all its models side by side
-            // (was: one stage per model).
-            Kind::Timing => 2,
+            // (was: one stage per model). 3: `gradcam_layer = "common"`.
+            Kind::Timing => 3,
             Kind::ToyGen => 1,
             Kind::ToySquare => 1,
             Kind::ToySum => 1,
@@ -136,9 +144,9 @@ mod tests {
                 ("prepare", 1),
                 ("teacher", 1),
                 ("student", 1),
-                ("evaluate", 1),
-                ("explain", 1),
-                ("timing", 2),
+                ("evaluate", 2),
+                ("explain", 2),
+                ("timing", 3),
                 ("toy.gen", 1),
                 ("toy.square", 1),
                 ("toy.sum", 1)
