@@ -26,8 +26,11 @@ pub(crate) fn metric_columns() -> Vec<String> {
     for m in FAITHFUL_METHODS {
         v.push(format!("{m}_deletion_auc"));
         v.push(format!("{m}_insertion_auc"));
+        v.push(format!("{m}_deletion_norm"));
+        v.push(format!("{m}_insertion_norm"));
     }
     v.push("agreement_pearson".into());
     v.push("agreement_iou_top10".into());
+    v.push("agreement_n_defined".into());
     v
 }

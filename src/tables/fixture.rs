@@ -9,7 +9,9 @@ use std::path::Path;
 use engine::store::Store;
 use engine::{Fingerprint, StageSpec};
 use serde_json::{json, Value};
-use study::contract::artifacts::explain::{self, Agreement, Explain, Methods, PerImage};
+use study::contract::artifacts::explain::{
+    self, Agreement, AgreementPerImage, Explain, Methods, PerImage, RandomBaseline,
+};
 use study::contract::artifacts::metrics::ClassMetrics;
 use study::contract::artifacts::predictions::{Predictions, SplitPredictions};
 use study::contract::artifacts::timing::{MethodTiming, TimedModel, Timing};
@@ -245,30 +247,51 @@ fn metrics(acc: f64, seed: u64, depth: u32) -> Metrics {
         params: 1000 * u64::from(depth),
         macs: 50_000 * u64::from(depth),
         classes: vec!["no".into(), "yes".into()],
+        val_accuracy: Some(acc - 0.05),
+        val_loss: Some(0.5),
     }
 }
 
 fn explain_file(seed: u64, depth: u32) -> Explain {
+    // Raw AUCs with a random-order baseline of 0.35 (deletion) and 0.5
+    // (insertion): deletion_norm = 0.35 − AUC, insertion_norm = AUC − 0.5.
     let faith = |deletion: f64, insertion: f64| PerImage {
         deletion_auc: vec![deletion; 2],
+        deletion_norm: vec![0.35 - deletion; 2],
         insertion_auc: vec![insertion; 2],
+        insertion_norm: vec![insertion - 0.5; 2],
     };
     let gradcam_deletion = 0.3 - 0.01 * seed as f64;
     Explain {
         agreement: Some(Agreement {
-            gradcam_iou_top10: 0.4,
+            classes: vec![0, 1],
+            compared_at: [32, 32],
+            gradcam_iou_top10: Some(0.4),
             gradcam_pearson: Some(0.5 + 0.1 * f64::from(depth)),
             images: 2,
-            pearson_undefined: 0,
+            n_defined: 2,
+            n_undefined: 0,
+            per_image: AgreementPerImage {
+                iou_top10: vec![Some(0.4); 2],
+                pearson: vec![Some(0.5 + 0.1 * f64::from(depth)); 2],
+            },
+            teacher_layer: Some("conv1".into()),
         }),
+        class_names: vec!["no".into(), "yes".into()],
         deletion_baseline: "dataset mean (0 after normalisation)".into(),
         images: vec![3, 7],
         labels: vec![0, 1],
         methods: Methods {
             expected_gradients: Some(explain::ExpectedGradients {
                 background: vec![0, 1],
+                classes: vec![0, 1],
+                completeness_gap: vec![0.01, 0.03],
+                completeness_gap_mean: 0.02,
+                completeness_gap_relative: vec![0.1, 0.2],
                 deletion_auc: 0.25,
+                deletion_norm: 0.1,
                 insertion_auc: 0.65,
+                insertion_norm: 0.15,
                 per_image: faith(0.25, 0.65),
                 samples: 4,
             }),
@@ -276,15 +299,24 @@ fn explain_file(seed: u64, depth: u32) -> Explain {
                 layers: vec!["conv1".into()],
             }),
             gradcam: Some(explain::Gradcam {
+                classes: vec![0, 1],
                 deletion_auc: gradcam_deletion,
+                deletion_norm: 0.35 - gradcam_deletion,
                 insertion_auc: 0.6,
+                insertion_norm: 0.1,
                 layer: Some("conv1".into()),
                 layer_index: 0,
+                layer_size: [32, 32],
                 per_image: faith(gradcam_deletion, 0.6),
             }),
         },
         params: json!({"images": 2}),
         predicted: vec![0, 1],
+        random_baseline: Some(RandomBaseline {
+            deletion_auc: vec![0.35; 2],
+            insertion_auc: vec![0.5; 2],
+            orders: 4,
+        }),
     }
 }
 

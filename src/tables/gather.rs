@@ -143,8 +143,11 @@ fn params_err(stage: &str, reason: &str) -> TablesError {
 /// (null for teacher and control), alpha (0 for control, null for teacher),
 /// control, seed, params, macs, accuracy, macro_f1, weighted_f1, roc_auc,
 /// latency_ms, `<method>_s` (median explain time per image, from the timing
-/// stage), `<method>_deletion_auc` / `_insertion_auc`, agreement_pearson,
-/// agreement_iou_top10 (from the explain stage), model_stage (its name) and
+/// stage), `<method>_deletion_auc` / `_insertion_auc` (raw) and
+/// `<method>_deletion_norm` / `_insertion_norm` (against the random-order
+/// baseline, 0 = chance), agreement_pearson, agreement_iou_top10 and
+/// agreement_n_defined (images where both maps are non-constant; from the
+/// explain stage), model_stage (its name) and
 /// the fingerprints model_fp, evaluate_fp, explain_fp, timing_fp. A number
 /// whose stage has not been published is null.
 #[cfg(test)]
@@ -265,15 +268,15 @@ pub(crate) fn gather_with(
             );
         }
         for method in FAITHFUL_METHODS {
-            let aucs = e.and_then(|e| e.methods.faithfulness(method));
-            c.f(
-                format!("{method}_deletion_auc"),
-                aucs.and_then(|(d, _)| present(d)),
-            );
-            c.f(
-                format!("{method}_insertion_auc"),
-                aucs.and_then(|(_, i)| present(i)),
-            );
+            let f = e.and_then(|e| e.methods.scores(method));
+            for (key, v) in [
+                ("deletion_auc", f.map(|f| f.deletion_auc)),
+                ("insertion_auc", f.map(|f| f.insertion_auc)),
+                ("deletion_norm", f.map(|f| f.deletion_norm)),
+                ("insertion_norm", f.map(|f| f.insertion_norm)),
+            ] {
+                c.f(format!("{method}_{key}"), v.and_then(present));
+            }
         }
         let agreement = e.and_then(|e| e.agreement.as_ref());
         c.f(
@@ -282,7 +285,11 @@ pub(crate) fn gather_with(
         );
         c.f(
             "agreement_iou_top10".into(),
-            agreement.map(|a| a.gradcam_iou_top10),
+            agreement.and_then(|a| a.gradcam_iou_top10),
+        );
+        c.f(
+            "agreement_n_defined".into(),
+            agreement.map(|a| a.n_defined as f64),
         );
         c.s(
             "timing_label",

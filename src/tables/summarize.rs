@@ -121,8 +121,9 @@ pub fn summarize(gathered: &DataFrame) -> Result<DataFrame, TablesError> {
 /// The default view of a summary: keys, the validation selection, seeds and
 /// test images, size, accuracy / macro-F1 / balanced accuracy / ROC AUC
 /// with their intervals, validation loss and best epoch, explain time and
-/// ratio per method with how many models were timed, deletion AUC, teacher
-/// agreement and how many seeds collapsed to one class.
+/// ratio per method with how many models were timed, normalised deletion
+/// and insertion scores, teacher agreement (Pearson, and the images it is
+/// defined on) and how many seeds collapsed to one class.
 pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
     let mut cols: Vec<String> = [
         "dataset",
@@ -153,9 +154,11 @@ pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
         group(&format!("{m}_s"));
     }
     for m in FAITHFUL_METHODS {
-        group(&format!("{m}_deletion_auc"));
+        group(&format!("{m}_deletion_norm"));
+        group(&format!("{m}_insertion_norm"));
     }
     group("agreement_pearson");
+    cols.push("agreement_n_defined_mean".into());
     cols.extend(METHODS.iter().map(|m| format!("ratio_{m}")));
     cols.push("n_timed".into());
     cols.push("n_collapsed".into());

@@ -75,9 +75,10 @@ fn teacher_and_student_explanations_and_timing() {
             ExplainMethod::Gradcam,
             ExplainMethod::ExpectedGradients,
         ],
-        images: 4,
+        images: Some(4),
         sample_seed: 9,
         gradcam_layer: -1,
+        gradcam_common_block: None,
         eg_samples: 8,
         eg_background: 4,
         deletion_steps: 8,
@@ -104,9 +105,17 @@ fn teacher_and_student_explanations_and_timing() {
     assert_eq!(tj["images"], sj["images"]);
     assert_eq!(tj["images"].as_array().unwrap().len(), 4);
     assert!(tj.get("agreement").is_none());
-    let iou = sj["agreement"]["gradcam_iou_top10"].as_f64().unwrap();
-    assert!((0.0..=1.0).contains(&iou));
-    assert_eq!(report.summary["gradcam_iou_top10"].as_f64(), Some(iou));
+    let a = &sj["agreement"];
+    let defined = a["n_defined"].as_u64().unwrap();
+    assert_eq!(defined + a["n_undefined"].as_u64().unwrap(), 4);
+    // Both models explain the teacher's prediction.
+    assert_eq!(a["classes"], tj["predicted"]);
+    assert_eq!(a["compared_at"], serde_json::json!([16, 16]));
+    if defined > 0 {
+        let iou = a["gradcam_iou_top10"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&iou));
+        assert_eq!(report.summary["gradcam_iou_top10"].as_f64(), Some(iou));
+    }
     // Teacher strip: input + 3 conv layers; student: input + 1.
     let layers = |j: &Value| {
         j["methods"]["feature_maps"]["layers"]
@@ -136,6 +145,7 @@ fn teacher_and_student_explanations_and_timing() {
         images: 2,
         sample_seed: 9,
         gradcam_layer: -1,
+        gradcam_common_block: None,
         eg_samples: 8,
         eg_background: 4,
         warmup: 1,

@@ -86,6 +86,59 @@ fn prepare_folder(tmp: &Path) -> PathBuf {
     out
 }
 
+/// `predictions.safetensors` holds exactly the six tensors of its contract;
+/// the argmax of the test probabilities reproduces metrics.json's accuracy
+/// and the validation accuracy, and the hashes are dataset.json's, row for
+/// row.
+fn check_predictions(eval_dir: &Path, data: &PreparedData, m: &serde_json::Value) {
+    use tch::{Kind, Tensor};
+    let tensors = Tensor::read_safetensors(eval_dir.join("predictions.safetensors")).unwrap();
+    let by_name: BTreeMap<String, Tensor> = tensors.into_iter().collect();
+    let names: Vec<&str> = by_name.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "test.hashes",
+            "test.labels",
+            "test.probs",
+            "val.hashes",
+            "val.labels",
+            "val.probs"
+        ]
+    );
+    for (split, rows, accuracy) in [
+        ("test", &data.test, m["accuracy"].as_f64().unwrap()),
+        ("val", &data.val, m["val_accuracy"].as_f64().unwrap()),
+    ] {
+        let probs = &by_name[&format!("{split}.probs")];
+        let labels = &by_name[&format!("{split}.labels")];
+        let hashes = &by_name[&format!("{split}.hashes")];
+        let n = rows.len();
+        assert!(n > 0, "{split} is empty");
+        assert_eq!(probs.kind(), Kind::Float);
+        assert_eq!(probs.size(), vec![n, 2]);
+        assert_eq!(labels.kind(), Kind::Int64);
+        assert!(labels.equal(&rows.y));
+        assert_eq!((hashes.kind(), hashes.size()), (Kind::Uint8, vec![n, 32]));
+        let sums = probs.sum_dim_intlist(1, false, Kind::Double);
+        assert!((sums - 1.0).abs().max().double_value(&[]) < 1e-5);
+        let correct = probs
+            .argmax(1, false)
+            .eq_tensor(labels)
+            .sum(Kind::Int64)
+            .int64_value(&[]);
+        assert_eq!(correct as f64 / n as f64, accuracy, "{split}");
+        let bytes = Vec::<u8>::try_from(hashes.flatten(0, -1)).unwrap();
+        let hex: Vec<String> = bytes
+            .chunks(32)
+            .map(|h| h.iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
+        assert_eq!(hex, data.info.split[split], "{split} hashes");
+    }
+    let loss = m["val_loss"].as_f64().unwrap();
+    assert!(loss.is_finite() && loss > 0.0, "{m}");
+}
+
 #[test]
 fn imagefolder_teacher_students_evaluate() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -151,6 +204,7 @@ fn imagefolder_teacher_students_evaluate() {
     assert!(m["macs"].as_u64().unwrap() > 0);
     assert_eq!(m["confusion"].as_array().unwrap().len(), 2);
     assert!(eval_dir.join("metrics.csv").is_file());
+    check_predictions(&eval_dir, &data, &m);
 
     let student = StudentParams {
         model: model(1),

@@ -91,6 +91,8 @@ pub fn classification_metrics(labels: &[usize], probs: &[Vec<f64>], classes: &[S
         params: 0,
         macs: 0,
         classes: classes.to_vec(),
+        val_accuracy: None,
+        val_loss: None,
     }
 }
 

@@ -1,8 +1,11 @@
-//! The `evaluate` stage: test-split metrics of one trained model, its size
-//! and its per-image inference latency, written as `metrics.json`,
-//! `latency.json` and a one-row `metrics.csv`.
+//! The `evaluate` stage: test-split metrics (and validation loss and
+//! accuracy) of one trained model, its size and its per-image inference
+//! latency, written as `metrics.json`, `latency.json` and a one-row
+//! `metrics.csv`, and every test and validation image's probabilities as
+//! `predictions.safetensors` ([`predictions`]).
 
 pub mod metrics;
+pub mod predictions;
 
 use std::path::Path;
 use std::time::Instant;
@@ -11,14 +14,14 @@ use engine::exec::{StageContext, StageFailure, StageReport};
 use serde_json::json;
 use study::contract::artifacts::Latency;
 use study::kd::params::EvalParams;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use crate::data::PreparedData;
 use crate::device::{device_name, resolve_device};
 use crate::error::{write_artifact, Result, StagesError};
 use crate::models::{load_model_with_info, Classifier};
-use crate::train::fit::predict_logits;
 pub use metrics::{classification_metrics, ClassMetrics, Metrics};
+pub use predictions::{predict_split, write_predictions, SplitPredictions, PREDICTIONS_FILE};
 
 /// The one-row CSV form of [`Metrics`], with one `f1_<class>` per class.
 pub const METRICS_CSV: &str = "metrics.csv";
@@ -29,7 +32,7 @@ pub fn run_evaluate(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure>
     let device = resolve_device(&p.device)?;
     let data = PreparedData::load(ctx.upstream_dir("data")?)?;
     let (model, info) = load_model_with_info(ctx.upstream_dir("model")?, device)?;
-    let (mut m, latency) = evaluate_model(model.as_ref(), &data, device, &p)?;
+    let (mut m, latency) = evaluate_into(model.as_ref(), &data, device, &p, ctx.out_dir)?;
     m.params = info.params;
     m.macs = info.macs;
     write_metrics(ctx.out_dir, &m, &latency)?;
@@ -39,33 +42,51 @@ pub fn run_evaluate(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure>
             "accuracy": m.accuracy,
             "macro_f1": m.macro_f1,
             "roc_auc_macro_ovr": m.roc_auc_macro_ovr,
+            "val_accuracy": m.val_accuracy,
+            "val_loss": m.val_loss,
             "latency_ms_median": latency.latency_ms_median,
         }),
     })
 }
 
-/// Test-split metrics (size fields left at 0) and latency of `model`.
+/// [`evaluate_model`], also writing `predictions.safetensors` into `dir`.
+pub fn evaluate_into(
+    model: &dyn Classifier,
+    data: &PreparedData,
+    device: Device,
+    p: &EvalParams,
+    dir: &Path,
+) -> Result<(Metrics, Latency)> {
+    let (m, latency, test, val) = evaluate_splits(model, data, device, p)?;
+    write_predictions(dir, &test, &val)?;
+    Ok((m, latency))
+}
+
+/// Test-split metrics (size fields left at 0), validation loss and
+/// accuracy, and latency of `model`.
 pub fn evaluate_model(
     model: &dyn Classifier,
     data: &PreparedData,
     device: Device,
     p: &EvalParams,
 ) -> Result<(Metrics, Latency)> {
-    let logits = predict_logits(model, &data.test.x, device, 64);
-    let probs = logits.softmax(-1, Kind::Double);
-    let n = probs.size()[0];
-    let k = data.num_classes();
-    let flat: Vec<f64> = Vec::<f64>::try_from(probs.flatten(0, -1))
-        .map_err(StagesError::torch("reading test probabilities"))?;
-    let probs: Vec<Vec<f64>> = (0..n as usize)
-        .map(|i| flat[i * k as usize..(i + 1) * k as usize].to_vec())
-        .collect();
-    let labels: Vec<usize> = Vec::<i64>::try_from(&data.test.y)
-        .map_err(StagesError::torch("reading test labels"))?
-        .into_iter()
-        .map(|l| l as usize)
-        .collect();
-    let m = classification_metrics(&labels, &probs, &data.classes);
+    let (m, latency, _, _) = evaluate_splits(model, data, device, p)?;
+    Ok((m, latency))
+}
+
+fn evaluate_splits(
+    model: &dyn Classifier,
+    data: &PreparedData,
+    device: Device,
+    p: &EvalParams,
+) -> Result<(Metrics, Latency, SplitPredictions, SplitPredictions)> {
+    let test = predict_split(model, data, "test", device)?;
+    let val = predict_split(model, data, "val", device)?;
+    // The metrics read the stored (f32) probabilities, so the file
+    // reproduces them exactly.
+    let mut m = classification_metrics(&test.label_indices()?, &test.prob_rows()?, &data.classes);
+    m.val_accuracy = val.accuracy()?;
+    m.val_loss = val.loss;
     let (median, p95) = latency_ms(
         model,
         &data.test.x,
@@ -77,7 +98,7 @@ pub fn evaluate_model(
         latency_ms_median: median,
         latency_ms_p95: p95,
     };
-    Ok((m, latency))
+    Ok((m, latency, test, val))
 }
 
 /// Median and p95 wall time (ms) of a one-image forward pass after

@@ -8,6 +8,8 @@ use engine::exec::StageFailure;
 pub enum ExplainError {
     #[error("grad-cam layer {layer} out of range: the model has {layers} conv layers")]
     LayerOutOfRange { layer: i32, layers: usize },
+    #[error("grad-cam common layer: {0}")]
+    Layer(String),
     #[error("model taps {taps} activations but names {names} conv layers")]
     LayerCount { taps: usize, names: usize },
     #[error("{what}: expected shape {expected}, got {got:?}")]

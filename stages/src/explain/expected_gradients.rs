@@ -97,6 +97,51 @@ pub fn expected_gradients<R: Rng>(
     })
 }
 
+/// How far one image's attributions are from completeness, which they
+/// reach only in expectation (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Completeness {
+    /// |Σ attributions − (f_c(x) − mean_b f_c(b))|.
+    pub gap: f64,
+    /// `gap` over |f_c(x) − mean_b f_c(b)|; NaN when that is 0.
+    pub relative: f64,
+}
+
+/// The completeness gap of `attr` for x: [C, H, W], background: [B, C, H, W]
+/// (the whole background set, so E_b is exact, not sampled); f_c is the
+/// logit of the attributed class, as in [`expected_gradients`].
+pub fn completeness(
+    model: &dyn Classifier,
+    x: &Tensor,
+    background: &Tensor,
+    attr: &Attribution,
+) -> Result<Completeness, ExplainError> {
+    single_dims(x, "completeness input")?;
+    image_dims(background, "completeness background")?;
+    let _guard = tch::no_grad_guard();
+    let score = |xs: &Tensor| {
+        model
+            .logits(xs, false)
+            .select(1, attr.class)
+            .to_kind(Kind::Double)
+    };
+    let fx = score(&x.detach().unsqueeze(0)).double_value(&[0]);
+    let fb = score(&background.detach())
+        .mean(Kind::Double)
+        .double_value(&[]);
+    let total = attr.values.sum(Kind::Double).double_value(&[]);
+    let target = fx - fb;
+    let gap = (total - target).abs();
+    Ok(Completeness {
+        gap,
+        relative: if target == 0.0 {
+            f64::NAN
+        } else {
+            gap / target.abs()
+        },
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -172,6 +217,33 @@ mod tests {
             (got - target).abs() <= 0.02 * target.abs(),
             "{got} vs {target}"
         );
+    }
+
+    /// Linear model, one background image: the attributions are complete
+    /// to rounding, so the gap is 0. With 4 background images and few
+    /// samples it is the sum minus f(x) − mean f(b), computed here by hand.
+    #[test]
+    fn completeness_gap_of_a_linear_model() {
+        let model = Linear::new(1, 3, 3);
+        let x = inputs(&[1, 3, 3], 40, Kind::Double);
+        let one = inputs(&[1, 1, 3, 3], 41, Kind::Double);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let a = expected_gradients(&model, &x, &one, Some(0), 3, &mut rng).unwrap();
+        let c = completeness(&model, &x, &one, &a).unwrap();
+        assert!(c.gap < 1e-12 && c.relative < 1e-10, "{c:?}");
+
+        let four = inputs(&[4, 1, 3, 3], 42, Kind::Double);
+        let a = expected_gradients(&model, &x, &four, Some(2), 3, &mut rng).unwrap();
+        let c = completeness(&model, &x, &four, &a).unwrap();
+        let fx = class_score(&model, &x.unsqueeze(0), 2).double_value(&[0]);
+        let fb = class_score(&model, &four, 2)
+            .mean(Kind::Double)
+            .double_value(&[]);
+        let sum = a.values.sum(Kind::Double).double_value(&[]);
+        let want = (sum - (fx - fb)).abs();
+        assert!(want > 1e-3, "degenerate: {want}");
+        assert!((c.gap - want).abs() < 1e-12, "{c:?} vs {want}");
+        assert!((c.relative - want / (fx - fb).abs()).abs() < 1e-12);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Explanations and their cost: hierarchical feature maps (the paper's
 //! KD-FMV), Grad-CAM, expected gradients (SHAP's GradientExplainer), their
-//! faithfulness (deletion / insertion AUC), teacher–student agreement, the
+//! faithfulness (deletion / insertion AUC against a random-order baseline),
+//! teacher–student agreement, the Grad-CAM layer choice, the
 //! drawing of overlays, and the `explain` ([`run`]) and `timing`
 //! ([`timing`]) stages.
 
@@ -11,8 +12,10 @@ pub mod expected_gradients;
 pub mod faithfulness;
 pub mod feature_maps;
 pub mod gradcam;
+pub mod layer;
 mod maps;
 pub mod overlay;
+mod record;
 mod run;
 pub mod sample;
 mod shared;

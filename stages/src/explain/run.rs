@@ -1,34 +1,33 @@
-//! The `explain` stage: runs the explainers of one model on the seeded test
-//! sample and writes `explain.json` (faithfulness, agreement with the
-//! teacher), `gradcam.safetensors` (the maps a student's explain stage
-//! compares with) and `overlays/`.
+//! The `explain` stage: runs the explainers of one model on the test
+//! images (all of them, or a seeded sample) and writes `explain.json`
+//! (faithfulness against a random-order baseline, completeness, agreement
+//! with the teacher), `gradcam.safetensors` (the maps a student's explain
+//! stage compares with) and `overlays/`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use engine::exec::{Progress, StageContext, StageFailure, StageReport};
 use serde_json::json;
-use study::contract::artifacts::explain::{self, Explain, Methods, PerImage};
+use study::contract::artifacts::explain::{self, Explain, Methods};
 use study::contract::artifacts::ArtifactFile;
 use study::contract::names::{ROLE_MODEL, ROLE_TEACHER_EXPLAIN};
 use study::kd::params::{ExplainMethod, ExplainParams};
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
-use super::agreement::{agreement, Agreement};
 use super::error::ExplainError;
-use super::expected_gradients::expected_gradients;
-use super::faithfulness::{deletion_insertion, Curves};
+use super::expected_gradients::{completeness, expected_gradients};
+use super::faithfulness::{deletion_insertion, random_baseline, random_order, RANDOM_ORDERS};
 use super::feature_maps::feature_maps;
-use super::gradcam::gradcam;
-use super::maps::{to_vec_f32, to_vec_i64};
+use super::layer::{choose_layer, tap_sizes};
+use super::maps::{image_dims, to_vec_f32, to_vec_i64};
 use super::overlay::{heat_overlay, input_image, panel_scale, save_png, strip, HEAT_ALPHA};
-use super::sample::{background_sample, image_rng, test_sample};
+use super::record::{gradcam_all, mean, teacher_agreement, write_cams, Baselines, Faith};
+use super::sample::{background_sample, curve_rng, image_rng, test_sample};
 use super::shared::{method_name, params_json, write_artifact, Inputs};
 use crate::device::{device_name, resolve_device};
 use crate::models::{load_model, Classifier};
 
-/// Images per Grad-CAM batch.
-const GRADCAM_BATCH: usize = 16;
 /// Upstream role whose `gradcam.safetensors` holds the teacher's maps.
 pub const TEACHER_EXPLAIN: &str = ROLE_TEACHER_EXPLAIN;
 
@@ -64,22 +63,14 @@ pub fn run_explain(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> 
     })
 }
 
-/// Adds one image's curves to a method's per-image AUCs.
-fn push_curves(per_image: &mut PerImage, c: &Curves) {
-    per_image.deletion_auc.push(c.deletion_auc());
-    per_image.insertion_auc.push(c.insertion_auc());
+/// Expected gradients' per-image completeness gaps.
+#[derive(Default)]
+struct Gaps {
+    gap: Vec<f64>,
+    relative: Vec<f64>,
 }
 
-/// Means of a method's per-image AUCs (deletion, insertion; 0 for none).
-fn mean_aucs(per_image: &PerImage) -> (f64, f64) {
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    (
-        mean(&per_image.deletion_auc),
-        mean(&per_image.insertion_auc),
-    )
-}
-
-/// Runs every method of `params` on the seeded test sample, writes
+/// Runs every method of `params` on the test images, writes
 /// `explain.json`, `gradcam.safetensors` and `overlays/`, and returns the
 /// stage summary.
 pub(crate) fn explain_into(
@@ -91,43 +82,31 @@ pub(crate) fn explain_into(
     teacher: Option<&Path>,
     progress: &dyn Fn(Progress),
 ) -> Result<serde_json::Value, ExplainError> {
-    let indices = test_sample(
-        inputs.test_len(),
-        params.images as usize,
-        params.sample_seed,
-    )?;
+    let wanted = params.images.map_or(inputs.test_len(), |n| n as usize);
+    let indices = test_sample(inputs.test_len(), wanted, params.sample_seed)?;
     let n = indices.len();
     let xs = inputs.test_images(&indices)?;
     let labels = to_vec_i64(&inputs.test_y.index_select(0, &Tensor::from_slice(&indices)))?;
     let wants = |m| params.methods.contains(&m);
+    let [_, channels, height, width] = image_dims(&xs, "test images")?;
+    let input = [channels, height, width];
+    let layer = choose_layer(
+        model,
+        input,
+        device,
+        params.gradcam_layer,
+        params.gradcam_common_block,
+    )?;
+    let layer_size = tap_sizes(model, input, device)
+        .get(layer)
+        .copied()
+        .unwrap_or([0, 0]);
 
-    // Grad-CAM of every image: always computed, for gradcam.safetensors
-    // (students compare theirs with the teacher's).
-    let mut maps = Vec::new();
-    let mut classes = Vec::new();
-    let mut layer = 0;
-    for start in (0..n).step_by(GRADCAM_BATCH) {
-        let len = GRADCAM_BATCH.min(n - start) as i64;
-        let batch = xs.narrow(0, start as i64, len).to_device(device);
-        let cam = gradcam(model, &batch, params.gradcam_layer, None)?;
-        layer = cam.layer;
-        maps.push(cam.maps.to_device(Device::Cpu));
-        classes.extend(to_vec_i64(&cam.classes)?);
-    }
-    let maps = Tensor::cat(&maps, 0);
-    let gradcam_path = out_dir.join("gradcam.safetensors");
-    Tensor::write_safetensors(
-        &[
-            ("maps", maps.shallow_clone()),
-            ("images", Tensor::from_slice(&indices)),
-            ("classes", Tensor::from_slice(&classes)),
-        ],
-        &gradcam_path,
-    )
-    .map_err(|e| ExplainError::Write {
-        path: gradcam_path.clone(),
-        message: e.to_string(),
-    })?;
+    // Grad-CAM of every image for its predicted class: always computed, for
+    // gradcam.safetensors (students compare with the teacher's).
+    let cams = gradcam_all(model, &xs, layer, None, device)?;
+    write_cams(out_dir, &cams, &indices)?;
+    let classes = cams.classes.clone();
 
     let overlays = out_dir.join("overlays");
     std::fs::create_dir_all(&overlays).map_err(|e| ExplainError::Write {
@@ -144,10 +123,12 @@ pub(crate) fn explain_into(
     } else {
         None
     };
-    let [_, _, height, width] = super::maps::image_dims(&xs, "test images")?;
+    let curves_wanted = wants(ExplainMethod::Gradcam) || background.is_some();
     let scale = panel_scale(height.min(width) as u32);
-    let mut cam_faith = PerImage::default();
-    let mut eg_faith = PerImage::default();
+    let mut cam_faith = Faith::default();
+    let mut eg_faith = Faith::default();
+    let mut gaps = Gaps::default();
+    let mut baselines = Baselines::default();
     for (pos, &index) in indices.iter().enumerate() {
         let x = xs.get(pos as i64);
         let base = input_image(&x, &inputs.mean, &inputs.std)?;
@@ -167,21 +148,35 @@ pub(crate) fn explain_into(
             }
             save(ExplainMethod::FeatureMaps, &panels)?;
         }
-        if wants(ExplainMethod::Gradcam) {
-            let cam = maps.get(pos as i64);
-            let heat = heat_overlay(&base, &to_vec_f32(&cam)?, HEAT_ALPHA)?;
-            save(ExplainMethod::Gradcam, &[base.clone(), heat])?;
-            let curves = deletion_insertion(
+        // One tie-break order and one random baseline per image, shared by
+        // the methods and (same seed, same image) by every model.
+        let mut rng = curve_rng(params.sample_seed, index);
+        let tiebreak = random_order((height * width) as usize, &mut rng);
+        let baseline = if curves_wanted {
+            let b = random_baseline(
                 model,
                 &x,
-                &cam.to_device(device),
                 class,
                 params.deletion_steps,
                 0.0,
+                RANDOM_ORDERS,
+                &mut rng,
             )?;
-            push_curves(&mut cam_faith, &curves);
+            baselines.push(&b);
+            Some(b)
+        } else {
+            None
+        };
+        let curves = |map: &Tensor| {
+            deletion_insertion(model, &x, map, class, params.deletion_steps, 0.0, &tiebreak)
+        };
+        if let (true, Some(b)) = (wants(ExplainMethod::Gradcam), &baseline) {
+            let cam = cams.maps.get(pos as i64);
+            let heat = heat_overlay(&base, &to_vec_f32(&cam)?, HEAT_ALPHA)?;
+            save(ExplainMethod::Gradcam, &[base.clone(), heat])?;
+            cam_faith.push(&curves(&cam.to_device(device))?, b);
         }
-        if let Some((bg, _)) = &background {
+        if let (Some((bg, _)), Some(b)) = (&background, &baseline) {
             let mut rng = image_rng(params.sample_seed, index);
             let attr = expected_gradients(
                 model,
@@ -191,14 +186,16 @@ pub(crate) fn explain_into(
                 params.eg_samples as usize,
                 &mut rng,
             )?;
+            let c = completeness(model, &x, bg, &attr)?;
+            gaps.gap.push(c.gap);
+            gaps.relative.push(c.relative);
             let pixel = attr.pixel_map();
             // Drawn: positive evidence for the class, scaled by its maximum.
             let positive = pixel.clamp_min(0.0).unsqueeze(0);
             let shown = super::maps::divide_by_max(&positive);
             let heat = heat_overlay(&base, &to_vec_f32(&shown)?, HEAT_ALPHA)?;
             save(ExplainMethod::ExpectedGradients, &[base.clone(), heat])?;
-            let curves = deletion_insertion(model, &x, &pixel, class, params.deletion_steps, 0.0)?;
-            push_curves(&mut eg_faith, &curves);
+            eg_faith.push(&curves(&pixel)?, b);
         }
         progress(Progress {
             done: pos as u64 + 1,
@@ -215,101 +212,68 @@ pub(crate) fn explain_into(
         });
     }
     if wants(ExplainMethod::Gradcam) {
-        let (deletion_auc, insertion_auc) = mean_aucs(&cam_faith);
+        let [deletion_auc, deletion_norm, insertion_auc, insertion_norm] = cam_faith.means();
         methods.gradcam = Some(explain::Gradcam {
+            classes: classes.clone(),
             deletion_auc,
+            deletion_norm,
             insertion_auc,
+            insertion_norm,
             layer: layer_names.get(layer).cloned(),
             layer_index: layer,
-            per_image: cam_faith,
+            layer_size,
+            per_image: cam_faith.per_image,
         });
     }
     if let Some((_, picks)) = background {
-        let (deletion_auc, insertion_auc) = mean_aucs(&eg_faith);
+        let [deletion_auc, deletion_norm, insertion_auc, insertion_norm] = eg_faith.means();
         methods.expected_gradients = Some(explain::ExpectedGradients {
             background: picks,
+            classes: classes.clone(),
+            completeness_gap_mean: mean(&gaps.gap),
+            completeness_gap: gaps.gap,
+            completeness_gap_relative: gaps.relative,
             deletion_auc,
+            deletion_norm,
             insertion_auc,
-            per_image: eg_faith,
+            insertion_norm,
+            per_image: eg_faith.per_image,
             samples: params.eg_samples,
         });
     }
     let mut summary = serde_json::Map::new();
     for method in [ExplainMethod::ExpectedGradients, ExplainMethod::Gradcam] {
         let name = method_name(method);
-        if let Some((deletion, insertion)) = methods.faithfulness(name) {
-            summary.insert(format!("{name}_deletion_auc"), json!(deletion));
-            summary.insert(format!("{name}_insertion_auc"), json!(insertion));
+        if let Some(f) = methods.scores(name) {
+            summary.insert(format!("{name}_deletion_auc"), json!(f.deletion_auc));
+            summary.insert(format!("{name}_deletion_norm"), json!(f.deletion_norm));
+            summary.insert(format!("{name}_insertion_auc"), json!(f.insertion_auc));
+            summary.insert(format!("{name}_insertion_norm"), json!(f.insertion_norm));
         }
     }
     let agreement = match teacher {
         Some(dir) => {
-            let a = teacher_agreement(dir, &indices, &maps)?;
+            let a = teacher_agreement(model, &xs, layer, device, dir, &indices)?;
             summary.insert("gradcam_pearson".into(), json!(a.gradcam_pearson));
             summary.insert("gradcam_iou_top10".into(), json!(a.gradcam_iou_top10));
+            summary.insert("agreement_n_defined".into(), json!(a.n_defined));
             Some(a)
         }
         None => None,
     };
     let explain = Explain {
         agreement,
+        class_names: inputs.classes.clone(),
         deletion_baseline: "dataset mean (0 after normalisation)".into(),
         images: indices,
         labels,
         methods,
         params: params_json(params, Explain::FILE)?,
         predicted: classes,
+        random_baseline: baselines.finish(),
     };
     write_artifact(out_dir, &explain)?;
     Ok(summary.into())
-}
-
-/// Compares our Grad-CAM maps with the teacher's (same images, same size).
-fn teacher_agreement(
-    dir: &Path,
-    indices: &[i64],
-    maps: &Tensor,
-) -> Result<Agreement, ExplainError> {
-    let path = dir.join("gradcam.safetensors");
-    let tensors = Tensor::read_safetensors(&path).map_err(|e| ExplainError::Read {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    let get = |name: &str| {
-        tensors
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| t.shallow_clone())
-            .ok_or_else(|| ExplainError::Read {
-                path: path.clone(),
-                message: format!("no tensor `{name}`"),
-            })
-    };
-    let mismatch = |message: String| ExplainError::TeacherMismatch {
-        path: path.clone(),
-        message,
-    };
-    let teacher_images = to_vec_i64(&get("images")?)?;
-    if teacher_images != indices {
-        return Err(mismatch(format!(
-            "teacher explained test images {teacher_images:?}, this model {indices:?} \
-             (both need the same images and sample_seed)"
-        )));
-    }
-    let teacher_maps = get("maps")?.to_kind(Kind::Float);
-    if teacher_maps.size() != maps.size() {
-        return Err(mismatch(format!(
-            "teacher maps {:?}, this model's {:?}",
-            teacher_maps.size(),
-            maps.size()
-        )));
-    }
-    let flat = |t: &Tensor| -> Result<Vec<Vec<f32>>, ExplainError> {
-        (0..indices.len() as i64)
-            .map(|i| to_vec_f32(&t.get(i)))
-            .collect()
-    };
-    Ok(agreement(&flat(maps)?, &flat(&teacher_maps)?))
 }
 
 #[cfg(test)]
@@ -343,9 +307,10 @@ mod tests {
                 ExplainMethod::Gradcam,
                 ExplainMethod::ExpectedGradients,
             ],
-            images: 3,
+            images: Some(3),
             sample_seed: seed,
             gradcam_layer: -1,
+            gradcam_common_block: None,
             eg_samples: 8,
             eg_background: 4,
             deletion_steps: 6,
@@ -386,7 +351,29 @@ mod tests {
                 let v = explain["methods"][method][key].as_f64().unwrap();
                 assert!((0.0..=1.0).contains(&v), "{method} {key} = {v}");
             }
+            for key in ["deletion_norm", "insertion_norm"] {
+                let v = explain["methods"][method][key].as_f64().unwrap();
+                assert!((-1.0..=1.0).contains(&v), "{method} {key} = {v}");
+                assert_eq!(summary[format!("{method}_{key}")].as_f64(), Some(v));
+            }
+            // norm = random − map (deletion), per image.
+            let m = &explain["methods"][method]["per_image"];
+            let r = &explain["random_baseline"];
+            for i in 0..3 {
+                let d =
+                    r["deletion_auc"][i].as_f64().unwrap() - m["deletion_auc"][i].as_f64().unwrap();
+                assert!((d - m["deletion_norm"][i].as_f64().unwrap()).abs() < 1e-12);
+            }
+            assert_eq!(explain["methods"][method]["classes"], explain["predicted"]);
         }
+        assert_eq!(explain["random_baseline"]["orders"], json!(RANDOM_ORDERS));
+        assert_eq!(explain["class_names"], json!(["no", "yes"]));
+        assert_eq!(explain["methods"]["gradcam"]["layer_size"], json!([3, 3]));
+        let gaps = explain["methods"]["expected_gradients"]["completeness_gap"]
+            .as_array()
+            .unwrap();
+        assert_eq!(gaps.len(), 3);
+        assert!(gaps.iter().all(|g| g.as_f64().unwrap() >= 0.0));
         assert_eq!(
             explain["methods"]["feature_maps"]["layers"],
             json!(["conv1", "conv2"])
@@ -416,15 +403,58 @@ mod tests {
 
         // The same model as a "student" agrees perfectly with itself.
         let summary = explain_two_conv(&p, student.path(), Some(teacher.path())).unwrap();
-        assert_eq!(summary["gradcam_iou_top10"], json!(1.0));
         let explain = read_json(&student.path().join("explain.json"));
-        assert_eq!(explain["agreement"]["images"], json!(3));
-        let pearson = explain["agreement"]["gradcam_pearson"].as_f64();
-        let undefined = explain["agreement"]["pearson_undefined"].as_u64().unwrap();
-        assert!(pearson.map_or(undefined == 3, |v| (v - 1.0).abs() < 1e-9));
+        let a = &explain["agreement"];
+        assert_eq!(a["images"], json!(3));
+        let defined = a["n_defined"].as_u64().unwrap();
+        assert_eq!(defined + a["n_undefined"].as_u64().unwrap(), 3);
+        assert!(defined > 0, "{a}");
+        assert_eq!(summary["gradcam_iou_top10"], json!(1.0));
+        assert!((a["gradcam_pearson"].as_f64().unwrap() - 1.0).abs() < 1e-6);
+        assert_eq!(a["classes"], explain["predicted"]);
+        assert_eq!(a["compared_at"], json!([6, 6]));
+        assert_eq!(a["teacher_layer"], json!("conv2"));
         // Same seed: identical expected-gradients faithfulness.
         let t = read_json(&teacher.path().join("explain.json"));
         assert_eq!(t["methods"], explain["methods"]);
+    }
+
+    /// Agreement explains the teacher's class in both models: a teacher
+    /// whose maps are this model's Grad-CAM of the *other* class agrees
+    /// perfectly (the old code compared them with this model's own
+    /// prediction's maps).
+    #[test]
+    fn agreement_explains_the_teachers_class() {
+        let teacher = tempfile::tempdir().unwrap();
+        let student = tempfile::tempdir().unwrap();
+        let mut p = params(5);
+        p.methods = vec![ExplainMethod::Gradcam];
+        p.images = None;
+        explain_two_conv(&p, teacher.path(), None).unwrap();
+        let inputs = test_inputs();
+        let indices: Vec<i64> = (0..10).collect();
+        let xs = inputs.test_images(&indices).unwrap();
+        let model = TwoConv::new();
+        let own = gradcam_all(&model, &xs, 1, None, Device::Cpu).unwrap();
+        let other: Vec<i64> = own.classes.iter().map(|c| 1 - c).collect();
+        let flipped = gradcam_all(&model, &xs, 1, Some(&other), Device::Cpu).unwrap();
+        // Every test image explained (images = all).
+        assert_eq!(flipped.maps.size(), vec![10, 6, 6]);
+        write_cams(teacher.path(), &flipped, &indices).unwrap();
+
+        explain_two_conv(&p, student.path(), Some(teacher.path())).unwrap();
+        let a = &read_json(&student.path().join("explain.json"))["agreement"];
+        assert_eq!(a["classes"], json!(other));
+        assert!(a["n_defined"].as_u64().unwrap() > 0, "{a}");
+        assert_eq!(a["gradcam_iou_top10"], json!(1.0), "{a}");
+        for (i, v) in a["per_image"]["iou_top10"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            assert!(v.is_null() || v.as_f64() == Some(1.0), "image {i}: {v}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Seeded choices shared by the explain and timing stages: which test images
 //! are explained, which training images form the expected-gradients
-//! background, and each image's sample draws. They depend only on the seed
+//! background, each image's sample draws, and each image's deletion-curve
+//! tie-break and random orders. They depend only on the seed
 //! and the split sizes, so every model of a dataset explains the same images
 //! with the same background and the same interpolation points.
 
@@ -14,6 +15,9 @@ use super::error::ExplainError;
 const TEST_STREAM: u64 = 0;
 const BACKGROUND_STREAM: u64 = 1;
 const IMAGE_STREAM_BASE: u64 = 2;
+/// Streams of the deletion / insertion curves: one per test image, far
+/// above the expected-gradients streams.
+const CURVE_STREAM_BASE: u64 = 1 << 40;
 
 fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -60,6 +64,12 @@ pub fn image_rng(seed: u64, index: i64) -> ChaCha8Rng {
     rng(seed, IMAGE_STREAM_BASE.wrapping_add(index as u64))
 }
 
+/// The generator of test image `index`'s deletion-curve tie-break and
+/// random pixel orders (the same for every model of a data set).
+pub fn curve_rng(seed: u64, index: i64) -> ChaCha8Rng {
+    rng(seed, CURVE_STREAM_BASE.wrapping_add(index as u64))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -85,5 +95,8 @@ mod tests {
         let y: u64 = image_rng(1, 1).random();
         assert_ne!(x, y);
         assert_eq!(x, image_rng(1, 0).random::<u64>());
+        let z: u64 = curve_rng(1, 0).random();
+        assert_ne!(x, z);
+        assert_eq!(z, curve_rng(1, 0).random::<u64>());
     }
 }

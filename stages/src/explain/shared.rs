@@ -19,6 +19,8 @@ pub(crate) struct Inputs {
     pub(crate) test_x: Tensor,
     pub(crate) test_y: Tensor,
     pub(crate) train_x: Tensor,
+    /// Class index → name.
+    pub(crate) classes: Vec<String>,
     /// Per-channel normalisation of [0, 1] pixel values.
     pub(crate) mean: Vec<f64>,
     pub(crate) std: Vec<f64>,
@@ -32,6 +34,7 @@ impl Inputs {
             test_x: data.test.x,
             test_y: data.test.y,
             train_x: data.train.x,
+            classes: data.classes,
             mean: data.mean,
             std: data.std,
         })

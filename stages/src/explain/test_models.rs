@@ -180,6 +180,7 @@ pub(crate) fn test_inputs() -> Inputs {
         test_x: inputs(&[10, 1, 6, 6], 30, Kind::Float),
         test_y: Tensor::from_slice(&[0i64, 1, 0, 1, 0, 1, 0, 1, 0, 1]),
         train_x: inputs(&[12, 1, 6, 6], 31, Kind::Float),
+        classes: vec!["no".into(), "yes".into()],
         mean: vec![0.5],
         std: vec![0.25],
     }

@@ -69,18 +69,27 @@ impl Kind {
             // the pool, resize pad/crop/stretch + EXIF orientation, val_dir,
             // every class checked in every split, bad data exits 2; and
             // (every ML kind, since the CPU kernel pin) `environment.json`
-            // beside its outputs (explain 2, timing 3).
+            // beside its outputs.
             Kind::Prepare => 3,
             // 2: `select` / `class_weight`, the CNN pools in ceil mode,
             // train.json holds the kept epoch's `val_*` scores.
             Kind::Teacher => 2,
             Kind::Student => 2,
-            // 2: balanced accuracy in metrics.json.
-            Kind::Evaluate => 2,
-            Kind::Explain => 2,
+            // 3: writes predictions.safetensors (test and validation
+            // probabilities, labels, hashes); metrics read the stored f32
+            // probabilities; balanced accuracy, validation loss and accuracy
+            // in metrics.json; environment.json.
+            Kind::Evaluate => 3,
+            // 3: agreement explains the teacher's class in both models at
+            // the input resolution, constant maps undefined; deletion /
+            // insertion against a seeded random-order baseline, ties broken
+            // by a seeded order; completeness gap; `images = "all"`;
+            // `gradcam_layer = "common"`; environment.json.
+            Kind::Explain => 3,
             // 2: one stage per data set times all its models side by side
-            // (was: one stage per model).
-            Kind::Timing => 3,
+            // (was: one stage per model). 3: environment.json. 4:
+            // `gradcam_layer = "common"`.
+            Kind::Timing => 4,
             Kind::ToyGen => 1,
             Kind::ToySquare => 1,
             Kind::ToySum => 1,
@@ -144,9 +153,9 @@ mod tests {
                 ("prepare", 3),
                 ("teacher", 2),
                 ("student", 2),
-                ("evaluate", 2),
-                ("explain", 2),
-                ("timing", 3),
+                ("evaluate", 3),
+                ("explain", 3),
+                ("timing", 4),
                 ("toy.gen", 1),
                 ("toy.square", 1),
                 ("toy.sum", 1)

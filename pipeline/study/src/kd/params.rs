@@ -230,11 +230,17 @@ pub enum ExplainMethod {
 #[serde(deny_unknown_fields)]
 pub struct ExplainParams {
     pub methods: Vec<ExplainMethod>,
-    /// Test images explained (a seeded sample, the same for every model).
-    pub images: u32,
+    /// Test images explained (a seeded sample, the same for every model);
+    /// `None` = every test image.
+    pub images: Option<u32>,
     pub sample_seed: u64,
-    /// Grad-CAM layer index (negative counts from the last conv layer).
+    /// Grad-CAM layer index (negative counts from the last conv layer);
+    /// ignored when `gradcam_common_block` is set.
     pub gradcam_layer: i32,
+    /// `gradcam_layer = "common"`: the 1-based CNN block whose output
+    /// resolution every model of the sweep has (the shallowest depth in the
+    /// sweep); each model explains its tapped layer of that resolution.
+    pub gradcam_common_block: Option<u32>,
     pub eg_samples: u32,
     pub eg_background: u32,
     /// Steps of the deletion / insertion curves.
@@ -250,6 +256,8 @@ pub struct TimingParams {
     pub images: u32,
     pub sample_seed: u64,
     pub gradcam_layer: i32,
+    /// As [`ExplainParams::gradcam_common_block`].
+    pub gradcam_common_block: Option<u32>,
     pub eg_samples: u32,
     pub eg_background: u32,
     pub warmup: u32,

@@ -103,9 +103,10 @@ pub enum TimingScope {
 pub struct ExplainConfig {
     /// Sorted and distinct; empty = no explain / timing stages.
     pub methods: Vec<ExplainMethod>,
-    pub images: u32,
+    /// `None` = every test image (`images = "all"`).
+    pub images: Option<u32>,
     pub sample_seed: u64,
-    pub gradcam_layer: i32,
+    pub gradcam_layer: GradcamLayer,
     pub eg_samples: u32,
     pub eg_background: u32,
     pub deletion_steps: u32,
@@ -114,6 +115,16 @@ pub struct ExplainConfig {
     pub timing_repeats: u32,
     pub timing_threads: u32,
     pub timing_scope: TimingScope,
+}
+
+/// `[explain].gradcam_layer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GradcamLayer {
+    /// A conv layer index; negative counts from the last (-1 = last).
+    Index(i32),
+    /// `"common"`: the layer at the one resolution every model of the sweep
+    /// has (expansion resolves it to a CNN block).
+    Common,
 }
 
 /// `[run].device`.

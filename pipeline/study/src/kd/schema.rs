@@ -307,17 +307,29 @@ pub struct ExplainTable {
     /// the explain and timing stages off.
     #[serde(default = "d_methods")]
     pub methods: Vec<String>,
-    /// Test images explained per model (a seeded sample, the same images
-    /// for every model), ≥ 1. Default 8.
+    /// Test images explained per model: `"all"` (default: every test
+    /// image, cheap at 48 px), or a number ≥ 1 for a seeded sample (the
+    /// same images for every model).
     #[serde(default = "d_images")]
-    pub images: i64,
-    /// Seed of that sample (and of expected gradients' draws). Default 0.
+    pub images: toml::Value,
+    /// Seed of that sample, of expected gradients' draws and of the
+    /// deletion / insertion curves' tie-breaking and random-order baseline.
+    /// Default 0.
     #[serde(default)]
     pub sample_seed: i64,
-    /// Grad-CAM conv layer: 0-based index, or negative to count from the
-    /// last (-1 = last, default).
+    /// Grad-CAM conv layer: a 0-based index, negative to count from the
+    /// last (-1 = last, default), or `"common"`: the layer at the one
+    /// resolution every model of the sweep has. A CNN block's output has
+    /// the same resolution at every depth, so `"common"` is block k of
+    /// every model, k the shallowest depth of the sweep and of a CNN
+    /// teacher (block 1, the input resolution, when depth 1 is swept); a
+    /// ResNet / DenseNet teacher uses its layer nearest that resolution.
+    /// The last layer of a depth-1 student is an edge map at the input
+    /// resolution, the teacher's last is 16× coarser: `"common"` makes
+    /// their maps comparable. Agreement is measured at the input
+    /// resolution whichever layer is chosen.
     #[serde(default = "d_gradcam_layer")]
-    pub gradcam_layer: i64,
+    pub gradcam_layer: toml::Value,
     /// Expected gradients: samples per image, ≥ 1. Default 32.
     #[serde(default = "d_eg_samples")]
     pub eg_samples: i64,
@@ -495,11 +507,11 @@ fn d_methods() -> Vec<String> {
         "expected_gradients".into(),
     ]
 }
-fn d_images() -> i64 {
-    8
+fn d_images() -> toml::Value {
+    toml::Value::String("all".into())
 }
-fn d_gradcam_layer() -> i64 {
-    -1
+fn d_gradcam_layer() -> toml::Value {
+    toml::Value::Integer(-1)
 }
 fn d_eg_samples() -> i64 {
     32

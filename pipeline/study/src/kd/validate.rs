@@ -362,14 +362,23 @@ fn explain(c: &mut Checker<'_>, e: &ExplainTable) -> ExplainConfig {
     methods.sort();
     ExplainConfig {
         methods,
-        images: c.u32(&p.key("images"), e.images, 1),
+        images: match int_or_word(c, &p.key("images"), &e.images, "all", 1, u32::MAX as i64) {
+            IntOrWord::Int(n) => Some(n as u32),
+            IntOrWord::Word | IntOrWord::Invalid => None,
+        },
         sample_seed: c.u64(&p.key("sample_seed"), e.sample_seed),
-        gradcam_layer: c.int::<i32>(
+        gradcam_layer: match int_or_word(
+            c,
             &p.key("gradcam_layer"),
-            e.gradcam_layer,
+            &e.gradcam_layer,
+            "common",
             i32::MIN as i64,
             i32::MAX as i64,
-        ),
+        ) {
+            IntOrWord::Int(i) => GradcamLayer::Index(i as i32),
+            IntOrWord::Word => GradcamLayer::Common,
+            IntOrWord::Invalid => GradcamLayer::Index(-1),
+        },
         eg_samples: c.u32(&p.key("eg_samples"), e.eg_samples, 1),
         eg_background: c.u32(&p.key("eg_background"), e.eg_background, 1),
         deletion_steps: c.u32(&p.key("deletion_steps"), e.deletion_steps, 2),
@@ -387,6 +396,43 @@ fn explain(c: &mut Checker<'_>, e: &ExplainTable) -> ExplainConfig {
                 ],
             )
             .unwrap_or(TimingScope::Architecture),
+    }
+}
+
+/// A key that is an integer or one word.
+enum IntOrWord {
+    Int(i64),
+    Word,
+    /// Reported; the caller substitutes its default.
+    Invalid,
+}
+
+/// `v` as an integer in `[min, max]` or the string `word`; anything else is
+/// a problem naming both forms.
+fn int_or_word(
+    c: &mut Checker<'_>,
+    path: &KeyPath,
+    v: &toml::Value,
+    word: &str,
+    min: i64,
+    max: i64,
+) -> IntOrWord {
+    match v {
+        toml::Value::Integer(i) if (min..=max).contains(i) => IntOrWord::Int(*i),
+        toml::Value::String(s) if s == word => IntOrWord::Word,
+        other => {
+            let range = if max >= u32::MAX as i64 && min >= 0 {
+                format!("an integer of at least {min}")
+            } else {
+                format!("an integer between {min} and {max}")
+            };
+            c.report(
+                path,
+                Some(other.to_string()),
+                format!("must be {range} or \"{word}\""),
+            );
+            IntOrWord::Invalid
+        }
     }
 }
 

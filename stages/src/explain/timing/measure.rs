@@ -17,6 +17,8 @@ use crate::explain::error::ExplainError;
 use crate::explain::expected_gradients::expected_gradients;
 use crate::explain::feature_maps::feature_maps;
 use crate::explain::gradcam::gradcam;
+use crate::explain::layer::choose_layer;
+use crate::explain::maps::image_dims;
 use crate::explain::sample::{background_sample, image_rng, test_sample};
 use crate::explain::shared::{method_name, params_json, Inputs};
 use crate::models::Classifier;
@@ -35,6 +37,7 @@ fn run_method(
     model: &dyn Classifier,
     x: &Tensor,
     index: i64,
+    layer: i32,
     background: &Tensor,
     params: &TimingParams,
 ) -> Result<(), ExplainError> {
@@ -45,9 +48,7 @@ fn run_method(
             }
         }
         ExplainMethod::Gradcam => {
-            let _ = gradcam(model, x, params.gradcam_layer, None)?
-                .maps
-                .to_device(Device::Cpu);
+            let _ = gradcam(model, x, layer, None)?.maps.to_device(Device::Cpu);
         }
         ExplainMethod::ExpectedGradients => {
             let mut rng = image_rng(params.sample_seed, index);
@@ -106,17 +107,31 @@ pub(crate) fn time_methods(
     methods.sort();
     methods.dedup();
     let image = |i: usize| xs.narrow(0, i as i64, 1);
+    // The Grad-CAM layer of each model, as the explain stage chooses it.
+    let [_, c, h, w] = image_dims(&xs, "timed images")?;
+    let mut layers = Vec::with_capacity(models.len());
+    for (_, model) in models {
+        let l = choose_layer(
+            model.as_ref(),
+            [c, h, w],
+            device,
+            params.gradcam_layer,
+            params.gradcam_common_block,
+        )?;
+        layers.push(l as i32);
+    }
     // results[model][method]
     let mut results: Vec<BTreeMap<String, MethodTiming>> = vec![BTreeMap::new(); models.len()];
     for (done, &method) in methods.iter().enumerate() {
         for w in 0..params.warmup as usize {
             let i = w % indices.len();
-            for (_, model) in models {
+            for ((_, model), &layer) in models.iter().zip(&layers) {
                 run_method(
                     method,
                     model.as_ref(),
                     &image(i),
                     indices[i],
+                    layer,
                     &background,
                     params,
                 )?;
@@ -128,9 +143,18 @@ pub(crate) fn time_methods(
         for (i, &index) in indices.iter().enumerate() {
             let x = image(i);
             for _ in 0..params.repeats {
-                for ((_, model), secs) in models.iter().zip(secs.iter_mut()) {
+                for (((_, model), secs), &layer) in models.iter().zip(secs.iter_mut()).zip(&layers)
+                {
                     let start = Instant::now();
-                    run_method(method, model.as_ref(), &x, index, &background, params)?;
+                    run_method(
+                        method,
+                        model.as_ref(),
+                        &x,
+                        index,
+                        layer,
+                        &background,
+                        params,
+                    )?;
                     sync(device);
                     secs.push(start.elapsed().as_secs_f64());
                 }
@@ -190,6 +214,7 @@ mod tests {
             images: 2,
             sample_seed: 5,
             gradcam_layer: -1,
+            gradcam_common_block: None,
             eg_samples: 4,
             eg_background: 3,
             warmup: 1,

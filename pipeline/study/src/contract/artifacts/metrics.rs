@@ -41,6 +41,13 @@ pub struct Metrics {
     /// Multiply-accumulates of one forward pass of one image.
     pub macs: u64,
     pub classes: Vec<String>,
+    /// Validation split: accuracy and mean cross-entropy (natural log) of
+    /// the evaluated model; absent when the split is empty (and in files
+    /// written before evaluate's code version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
 }
 
 impl ArtifactFile for Metrics {

@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use crate::contract::{names, Kind};
 use crate::index::{ModelEntry, ModelRole, StageRef, StudyIndex};
+use crate::kd::params::Arch;
 use crate::kd::params::{EvalParams, ExplainParams, TimingParams};
-use crate::kd::resolved::{KdStudy, TimingScope};
+use crate::kd::resolved::{GradcamLayer, KdStudy, TimingScope};
 use crate::specs::{spec, to_params, Specs, Versions};
 use engine::fingerprint::Fingerprint;
 
@@ -28,6 +29,13 @@ impl<'v> Downstream<'v> {
     /// The evaluate / explain / timing parameters, shared by every model.
     pub(super) fn new(v: Versions<'v>, gpu: u32, kd: &KdStudy, device: &str) -> Self {
         let e = &kd.explain;
+        let (gradcam_layer, gradcam_common_block) = match e.gradcam_layer {
+            GradcamLayer::Index(i) => (i, None),
+            GradcamLayer::Common => {
+                let block = common_block(kd);
+                (block as i32 - 1, Some(block))
+            }
+        };
         Downstream {
             v,
             gpu,
@@ -42,7 +50,8 @@ impl<'v> Downstream<'v> {
                         methods: e.methods.clone(),
                         images: e.images,
                         sample_seed: e.sample_seed,
-                        gradcam_layer: e.gradcam_layer,
+                        gradcam_layer,
+                        gradcam_common_block,
                         eg_samples: e.eg_samples,
                         eg_background: e.eg_background,
                         deletion_steps: e.deletion_steps,
@@ -52,7 +61,8 @@ impl<'v> Downstream<'v> {
                         methods: e.methods.clone(),
                         images: e.timing_images,
                         sample_seed: e.sample_seed,
-                        gradcam_layer: e.gradcam_layer,
+                        gradcam_layer,
+                        gradcam_common_block,
                         eg_samples: e.eg_samples,
                         eg_background: e.eg_background,
                         warmup: e.timing_warmup,
@@ -66,6 +76,21 @@ impl<'v> Downstream<'v> {
             timing_scope: e.timing_scope,
         }
     }
+}
+
+/// The CNN block of `gradcam_layer = "common"`: the shallowest depth of the
+/// sweep (and of the teacher when it is a CNN). Block k's output has the same
+/// resolution in a CNN of any depth ≥ k, so every CNN of the study has it.
+fn common_block(kd: &KdStudy) -> u32 {
+    let teacher = (kd.teacher.model.arch == Arch::Cnn).then_some(kd.teacher.model.depth);
+    kd.sweep
+        .depth
+        .iter()
+        .copied()
+        .chain(teacher)
+        .min()
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// The models the timing stage of one data set times: label (its key in

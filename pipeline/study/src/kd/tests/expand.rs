@@ -238,7 +238,7 @@ fn explicit_defaults_give_identical_fingerprints() {
     let root = builtin_root();
     let explicit = format!(
         "{STUDY}\n[student]\nwidth = 16\nschedule = \"plateau\"\naugment = true\n[evaluate]\nlatency_repeats = 20\n\
-         [explain]\nmethods = [\"expected_gradients\", \"gradcam\", \"feature_maps\"]\ngradcam_layer = -1\n\
+         [explain]\nmethods = [\"expected_gradients\", \"gradcam\", \"feature_maps\"]\ngradcam_layer = -1\nimages = \"all\"\n\
          [run]\ndevice = \"auto\"\n"
     )
     .replace("name = \"brain-mri\"", "name = \"brain-mri\"\nimage_size = 48\nskip_corrupt = false");
@@ -290,6 +290,8 @@ fn editing_explain_changes_only_explain_and_timing() {
         ("images = 3", true, false),
         ("timing_images = 2", false, true),
         ("gradcam_layer = -2", true, true),
+        ("gradcam_layer = \"common\"", true, true),
+        ("images = \"all\"", false, false),
         ("eg_samples = 8", true, true),
         ("timing_repeats = 2", false, true),
         ("methods = [\"gradcam\"]", true, true),
@@ -490,6 +492,8 @@ fn study_fingerprints_are_pinned() {
         fps["teacher/brain-mri/s0"],
         "0155586c292c2659205d9a6fd5131bd89234749f480afd080359124132e506e4"
     );
+    // Moved by the explain / timing params `images: null` ("all") and
+    // `gradcam_common_block` (explain code version 2, timing 3).
     let lines: String = fps.iter().map(|(n, fp)| format!("{n} {fp}\n")).collect();
     assert_eq!(
         engine::fingerprint::hex(&Sha256::digest(lines)),
@@ -557,4 +561,49 @@ fn bench_script_kd_experiment_has_1001_stages() {
         "bench-large (kd): {} stages expanded in {dt:?}",
         specs.len()
     );
+}
+
+/// `gradcam_layer = "common"` resolves to the shallowest depth swept (and
+/// of a CNN teacher): block 1 for depths 1–4, block 2 for depths 2 and 3,
+/// and the same in the explain and timing stages.
+#[test]
+fn common_gradcam_layer_is_the_shallowest_block() {
+    let root = builtin_root();
+    for (sweep, block) in [("[1, 2, 3, 4]", 1), ("[3, 2]", 2)] {
+        let text = format!(
+            "{}\n[explain]\ngradcam_layer = \"common\"\n",
+            STUDY.replace("depth = [1, 2, 3, 4]", &format!("depth = {sweep}"))
+        );
+        let exp = load_text(&text).expect("valid");
+        let specs = expand_with(&exp, root.path(), false).expect("expands");
+        let mut seen = 0;
+        for s in specs
+            .iter()
+            .filter(|s| s.kind == "explain" || s.kind == "timing")
+        {
+            assert_eq!(
+                s.params["gradcam_common_block"],
+                serde_json::json!(block),
+                "{}",
+                s.name
+            );
+            assert_eq!(
+                s.params["gradcam_layer"],
+                serde_json::json!(block - 1),
+                "{}",
+                s.name
+            );
+            seen += 1;
+        }
+        assert!(seen > 0);
+    }
+    // The default: the last layer, no common block; every test image.
+    let specs =
+        expand_with(&load_text(STUDY).expect("valid"), root.path(), false).expect("expands");
+    let e = specs
+        .iter()
+        .find(|s| s.kind == "explain")
+        .expect("an explain stage");
+    assert_eq!(e.params["gradcam_common_block"], serde_json::Value::Null);
+    assert_eq!(e.params["images"], serde_json::Value::Null);
 }

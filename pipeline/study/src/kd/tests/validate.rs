@@ -1,7 +1,7 @@
 //! Tests of the KD study's validation: every problem reported at once, with
 //! its key, position and value (insta snapshots of the messages).
 
-use crate::test_support::{err, problems, BASE};
+use crate::test_support::{err, load_text, problems, BASE};
 
 #[test]
 fn every_bad_value_is_reported_at_once() {
@@ -265,4 +265,55 @@ fn split_folders_stay_inside_the_dataset_path() {
     let ps = problems_of("train_dir = \"tr\"\ntest_dir = \"te\"\nval_dir = \"va\"\n");
     assert_eq!(ps[0].key, "dataset[0].val_dir");
     assert!(ps[0].message.ends_with("does not exist"), "{ps:?}");
+}
+
+/// `images` takes "all" or a count ≥ 1; `gradcam_layer` an index or
+/// "common". Anything else names both forms.
+#[test]
+fn explain_images_and_gradcam_layer_forms() {
+    for ok in [
+        "images = \"all\"",
+        "images = 5",
+        "gradcam_layer = \"common\"",
+        "gradcam_layer = -2",
+    ] {
+        assert!(
+            load_text(&format!("{BASE}\n[explain]\n{ok}\n")).is_ok(),
+            "{ok}"
+        );
+    }
+    for (bad, value, message) in [
+        (
+            "images = 0",
+            "0",
+            "must be an integer of at least 1 or \"all\"",
+        ),
+        (
+            "images = \"some\"",
+            "\"some\"",
+            "must be an integer of at least 1 or \"all\"",
+        ),
+        (
+            "images = 2.5",
+            "2.5",
+            "must be an integer of at least 1 or \"all\"",
+        ),
+        (
+            "gradcam_layer = \"last\"",
+            "\"last\"",
+            "must be an integer between -2147483648 and 2147483647 or \"common\"",
+        ),
+    ] {
+        let ps = problems(&format!("{BASE}\n[explain]\n{bad}\n"));
+        assert_eq!(ps.len(), 1, "{bad}: {ps:?}");
+        assert_eq!(
+            ps[0].key,
+            bad.split(' ')
+                .next()
+                .map(|k| format!("explain.{k}"))
+                .unwrap()
+        );
+        assert_eq!(ps[0].value.as_deref(), Some(value), "{bad}");
+        assert_eq!(ps[0].message, message, "{bad}");
+    }
 }
