@@ -53,28 +53,34 @@ pub fn write_toy(dir: &Path, file: &str, seeds: &str, toy_table: &str) -> PathBu
     path
 }
 
-/// Run logs of the store, oldest first (by the time of their first event;
-/// run ids only have one-second resolution).
+/// Run logs of the store, oldest first: by the time of their first event,
+/// then by when the file was last written (run ids only have one-second
+/// resolution and event times a tenth of a second; two quick runs can share
+/// both, but the later run's log is always written last).
 pub fn run_logs(store: &Path) -> Vec<PathBuf> {
-    let mut logs: Vec<(String, PathBuf)> = std::fs::read_dir(store.join("runs"))
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| {
-            let first = std::fs::read_to_string(&p)
-                .ok()
-                .and_then(|t| t.lines().next().map(str::to_owned))
-                .and_then(|l| serde_json::from_str::<Value>(&l).ok())
-                .and_then(|v| v["t"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            (first, p)
-        })
-        .collect();
+    let mut logs: Vec<(String, std::time::SystemTime, PathBuf)> =
+        std::fs::read_dir(store.join("runs"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let first = std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|t| t.lines().next().map(str::to_owned))
+                    .and_then(|l| serde_json::from_str::<Value>(&l).ok())
+                    .and_then(|v| v["t"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let written = std::fs::metadata(&p)
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                (first, written, p)
+            })
+            .collect();
     logs.sort();
-    logs.into_iter().map(|(_, p)| p).collect()
+    logs.into_iter().map(|(_, _, p)| p).collect()
 }
 
 /// Events of one run log.

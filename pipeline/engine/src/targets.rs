@@ -1,7 +1,7 @@
 //! Targets: the part of a study a command works on. A target is a stage
 //! name or a glob (`*`, `?`, as `--force`); the selection is every matching
 //! stage and everything upstream of it, in the specs' order, so
-//! `kdpipe run EXP 'teacher/*'` builds the teachers and what they need
+//! `kdpipe run EXP 'model/*'` builds those stages and what they need
 //! (DVC's `repro STAGE`, Snakemake's targets).
 
 use std::collections::{HashMap, HashSet};
@@ -93,28 +93,28 @@ mod tests {
     #[test]
     fn a_target_brings_its_upstream_and_nothing_else() {
         let data = spec("prepare/d", &[]);
-        let t0 = spec("teacher/d/s0", &[&data]);
-        let t1 = spec("teacher/d/s1", &[&data]);
-        let s0 = spec("student/d/s0/x", &[&data, &t0]);
-        let e0 = spec("evaluate/student/d/s0/x", &[&data, &s0]);
+        let t0 = spec("model/d/s0", &[&data]);
+        let t1 = spec("model/d/s1", &[&data]);
+        let s0 = spec("derived/d/s0/x", &[&data, &t0]);
+        let e0 = spec("score/derived/d/s0/x", &[&data, &s0]);
         let all = vec![data, t0, t1, s0, e0];
-        let got = select_targets(all.clone(), &["teacher/*".into()]).unwrap();
-        assert_eq!(names(&got), ["prepare/d", "teacher/d/s0", "teacher/d/s1"]);
-        let got = select_targets(all.clone(), &["evaluate/student/d/s0/x".into()]).unwrap();
+        let got = select_targets(all.clone(), &["model/*".into()]).unwrap();
+        assert_eq!(names(&got), ["prepare/d", "model/d/s0", "model/d/s1"]);
+        let got = select_targets(all.clone(), &["score/derived/d/s0/x".into()]).unwrap();
         assert_eq!(
             names(&got),
             [
                 "prepare/d",
-                "teacher/d/s0",
-                "student/d/s0/x",
-                "evaluate/student/d/s0/x"
+                "model/d/s0",
+                "derived/d/s0/x",
+                "score/derived/d/s0/x"
             ]
         );
         assert_eq!(select_targets(all.clone(), &[]).unwrap().len(), 5);
-        let err = select_targets(all, &["teacher/*".into(), "techer/*".into()]).unwrap_err();
-        assert_eq!(err.pattern, "techer/*");
+        let err = select_targets(all, &["model/*".into(), "modl/*".into()]).unwrap_err();
+        assert_eq!(err.pattern, "modl/*");
         assert!(
-            err.to_string().contains("'techer/*' matches no stage"),
+            err.to_string().contains("'modl/*' matches no stage"),
             "{err}"
         );
     }

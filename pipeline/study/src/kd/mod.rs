@@ -13,6 +13,7 @@ mod inputs;
 pub mod params;
 mod resolved;
 pub mod schema;
+mod schema_compare;
 pub(crate) mod validate;
 mod validate_compare;
 mod validate_dataset;
