@@ -280,4 +280,35 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
     assert_eq!(std::fs::read(&metrics).unwrap(), good.0);
     assert_eq!(std::fs::read(&weights).unwrap(), good.1);
     ok(&kdpipe(&store, &["compare", exp_s]));
+
+    // Cached teacher logits (what every distilled student trains on),
+    // truncated: status says so, and a student forced to rerun never reads
+    // them: the teacher is recomputed first, bit for bit.
+    let teacher = "teacher/brain-mri/s0";
+    let logits = artifact_of(&store, &ev, teacher).join("logits.safetensors");
+    let good_logits = std::fs::read(&logits).unwrap();
+    std::fs::write(&logits, &good_logits[..good_logits.len() / 2]).unwrap();
+    let status = stdout(&kdpipe(&store, &["status", exp_s]));
+    let line = status
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w == teacher))
+        .unwrap();
+    assert!(line.contains("corrupt: logits.safetensors"), "{line}");
+    ok(&kdpipe(
+        &store,
+        &["run", exp_s, "--force", model, "--plain"],
+    ));
+    let ev = last_events(&store);
+    let ran = names_with(&ev, "finished");
+    assert_eq!(ran, vec![model.to_owned(), teacher.to_owned()], "{ran:?}");
+    let at = |kind: &str, name: &str| {
+        ev.iter()
+            .position(|e| e["event"] == kind && e["name"] == name)
+            .unwrap()
+    };
+    assert!(
+        at("finished", teacher) < at("started", model),
+        "the student started before its teacher was recomputed"
+    );
+    assert_eq!(std::fs::read(&logits).unwrap(), good_logits);
 }

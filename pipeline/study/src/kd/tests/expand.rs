@@ -611,3 +611,58 @@ fn common_gradcam_layer_is_the_shallowest_block() {
     assert_eq!(e.params["gradcam_common_block"], serde_json::Value::Null);
     assert_eq!(e.params["images"], serde_json::Value::Null);
 }
+
+/// `experiments/paper.toml` validates once its three Kaggle folders exist
+/// (made here with one file per class), and sweeps the paper's settings in
+/// kdpipe's alpha convention: kdpipe's alpha weighs the soft term, so the
+/// paper's {0.4, 0.7} on the hard term is kdpipe's {0.6, 0.3}.
+#[test]
+fn paper_toml_validates_and_sweeps_the_papers_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layouts: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "brain-tumor-mri",
+            &["Training", "Testing"],
+            &["glioma", "meningioma", "notumor", "pituitary"],
+        ),
+        (
+            "eye-diseases",
+            &[""],
+            &["cataract", "diabetic_retinopathy", "glaucoma", "normal"],
+        ),
+        (
+            "augmented-alzheimer-mri",
+            &[""],
+            &[
+                "MildDemented",
+                "ModerateDemented",
+                "NonDemented",
+                "VeryMildDemented",
+            ],
+        ),
+    ];
+    for (name, splits, classes) in layouts {
+        for split in splits {
+            for class in classes {
+                let d = dir.path().join(name).join(split).join(class);
+                std::fs::create_dir_all(&d).expect("mkdir");
+                std::fs::write(d.join("1.png"), b"not decoded at planning").expect("write");
+            }
+        }
+    }
+    let text = std::fs::read_to_string(manifest_dir().join("../../experiments/paper.toml"))
+        .expect("read paper.toml")
+        .replace("/data/kaggle/", &format!("{}/", dir.path().display()));
+    let exp = load_str(&dir.path().join("paper.toml"), &text).expect("paper.toml is valid");
+    let kd = exp.kd().expect("a KD study");
+    assert_eq!(kd.sweep.alpha, vec![0.0, 0.3, 0.6]);
+    assert_eq!(kd.sweep.temperature, vec![5.0, 10.0, 15.0]);
+    assert_eq!(kd.sweep.depth, vec![2, 4, 6]);
+    // The paper's best settings, in kdpipe's convention, are grid points:
+    // brain (T 10, alpha 0.3), eye (T 15, alpha 0.6), Alzheimer (T 5, alpha 0.6).
+    for (t, a) in [(10.0, 0.3), (15.0, 0.6), (5.0, 0.6)] {
+        assert!(kd.sweep.temperature.contains(&t) && kd.sweep.alpha.contains(&a));
+    }
+    assert_eq!(kd.datasets.len(), 3);
+    assert!(text.contains("the paper's alpha {0.4, 0.7} is kdpipe's {0.6, 0.3}"));
+}
