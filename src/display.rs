@@ -1,17 +1,22 @@
 //! The terminal display: a subscriber of the scheduler's event stream. On a
 //! terminal it draws an overall bar plus one bar per running stage (epochs
 //! for training stages); otherwise (or with `--plain`) it prints one line per
-//! event. The JSON-lines run log is another subscriber of the same stream.
+//! event, with a `[done/total, elapsed, ETA]` counter on each stage that ends
+//! and the slowest stages after the summary ([`crate::progress`]). The
+//! JSON-lines run log is another subscriber of the same stream.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use engine::events::{Event, Subscriber};
+
+use crate::progress::Progress;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Display {
     mode: Mode,
+    progress: Progress,
 }
 
 enum Mode {
@@ -28,7 +33,10 @@ impl Display {
     /// Bars on a terminal unless `plain`; plain lines otherwise.
     pub fn new(plain: bool) -> Display {
         if plain || !std::io::stderr().is_terminal() {
-            return Display { mode: Mode::Plain };
+            return Display {
+                mode: Mode::Plain,
+                progress: Progress::default(),
+            };
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(0));
@@ -48,6 +56,7 @@ impl Display {
                 running: HashMap::new(),
                 failed: 0,
             },
+            progress: Progress::default(),
         }
     }
 }
@@ -62,8 +71,18 @@ fn fmt_metrics(metrics: &std::collections::BTreeMap<String, f64>) -> String {
 
 impl Subscriber for Display {
     fn on_event(&mut self, _run_id: &str, event: &Event) {
+        let counter = self.progress.on_event(event);
+        let slowest = match event {
+            Event::RunFinished { .. } => self.progress.slowest(),
+            _ => None,
+        };
         match &mut self.mode {
-            Mode::Plain => plain_line(event),
+            Mode::Plain => {
+                plain_line(event, counter.as_deref());
+                if let Some(slowest) = &slowest {
+                    eprintln!("{slowest}");
+                }
+            }
             Mode::Bars {
                 multi,
                 overall,
@@ -128,7 +147,10 @@ impl Subscriber for Display {
                 Event::RunFinished { .. } => {
                     overall.finish_and_clear();
                     let _ = multi.clear();
-                    plain_line(event);
+                    plain_line(event, None);
+                    if let Some(slowest) = &slowest {
+                        eprintln!("{slowest}");
+                    }
                 }
                 _ => {}
             },
@@ -153,7 +175,10 @@ fn failed_lines(name: &str, reason: &str, log: &std::path::Path, bad_input: bool
     }
 }
 
-fn plain_line(event: &Event) {
+/// One line per event; `counter` (`[12/335, 1:02, ETA 8:31]`) ends the
+/// line of a stage that ended.
+fn plain_line(event: &Event, counter: Option<&str>) {
+    let tail = counter.map(|c| format!("  {c}")).unwrap_or_default();
     match event {
         Event::RunStarted {
             experiment,
@@ -171,9 +196,9 @@ fn plain_line(event: &Event) {
             ..
         } => {
             if *computed {
-                eprintln!("  done    {name} ({wall_s:.1} s)")
+                eprintln!("  done    {name} ({wall_s:.1} s){tail}")
             } else {
-                eprintln!("  done    {name} (published by another run)")
+                eprintln!("  done    {name} (published by another run){tail}")
             }
         }
         Event::Failed {
@@ -182,8 +207,8 @@ fn plain_line(event: &Event) {
             log,
             bad_input,
             ..
-        } => eprintln!("{}", failed_lines(name, reason, log, *bad_input)),
-        Event::Skipped { name, because, .. } => eprintln!("  skipped {name} ({because})"),
+        } => eprintln!("{}{tail}", failed_lines(name, reason, log, *bad_input)),
+        Event::Skipped { name, because, .. } => eprintln!("  skipped {name} ({because}){tail}"),
         Event::RunFinished {
             ok,
             computed,

@@ -8,6 +8,7 @@ mod commands;
 mod display;
 mod exit;
 mod plots;
+mod progress;
 mod report;
 mod session;
 mod tables;
