@@ -43,6 +43,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Check a cached stage's files against its manifest, and a rerun against both.
     Verify(VerifyArgs),
+    /// Two stages side by side: inputs that differ, then their metrics.
+    Diff(DiffArgs),
     /// Each stage's state, fingerprint, size and folder in the store.
     Ls(LsArgs),
     /// The last published run of a stage: manifest summary, outputs, folder.
@@ -176,6 +178,15 @@ pub struct ReportArgs {
     /// Output folder (default: <store>/reports/<experiment name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    pub experiment: PathBuf,
+    /// Stage A (as shown by `status`).
+    pub a: String,
+    /// Stage B.
+    pub b: String,
 }
 
 #[derive(Debug, Args)]

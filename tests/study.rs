@@ -204,6 +204,29 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
         md.contains("Headline") && md.contains("Full grid (exploratory"),
         "{md}"
     );
+    // diff of two students: the parameters that differ, then the metrics.
+    let d = kdpipe(
+        &store,
+        &[
+            "diff",
+            exp_s,
+            "student/brain-mri/s0/d1-control",
+            "student/brain-mri/s0/d1-T2-a0.5",
+        ],
+    );
+    ok(&d);
+    let text = stdout(&d);
+    assert!(
+        text.contains(r#"params.distill: null -> {"alpha":0.5,"temperature":2.0}"#),
+        "{text}"
+    );
+    assert!(text.contains("upstream.teacher: (absent) -> "), "{text}");
+    let acc = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("accuracy "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(acc.split_whitespace().count(), 4, "{acc}");
+    assert!(text.contains("95 % paired bootstrap"), "{text}");
 
     // second run: all cache hits
     ok(&kdpipe(&store, &["run", exp_s, "--plain"]));

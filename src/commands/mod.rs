@@ -3,6 +3,7 @@
 
 mod compare;
 mod data;
+mod diff;
 mod exec_stage;
 mod fsck;
 mod ls;
@@ -41,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args, &cli.global),
         Command::Report(args) => report::report(args, &cli.global),
         Command::Verify(args) => verify::verify(args, &cli.global),
+        Command::Diff(args) => diff::diff(args, &cli.global),
         Command::Ls(args) => ls::ls(args, &cli.global),
         Command::Show(args) => show::show(args, &cli.global),
         Command::Fsck(args) => fsck::fsck(args, &cli.global),

@@ -33,7 +33,7 @@ pub use error::TablesError;
 #[cfg(test)]
 pub(crate) use gather::{gather, MAJORITY_LABEL};
 pub use pivot::{pivot, PivotTable};
-pub(crate) use read::{checked_dir, read_artifact};
+pub(crate) use read::{checked_dir, read_artifact, read_predictions as read_predictions_of};
 pub(crate) use render::{html_table, pivot_title};
 pub use render::{render, render_pivots, Format};
 #[cfg(test)]
