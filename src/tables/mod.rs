@@ -43,6 +43,8 @@ pub use view::{filter, only_changed, resolve_column, sort, Filter};
 
 #[cfg(test)]
 pub(crate) mod fixture;
+#[cfg(test)]
+mod fixture_evidence;
 
 #[cfg(test)]
 mod stats_tests;
