@@ -10,10 +10,11 @@ use engine::plan::diff_inputs;
 use engine::StageSpec;
 use study::contract::artifacts::{Metrics, Predictions};
 
+use super::why::field_value;
 use crate::cli::{DiffArgs, GlobalArgs};
 use crate::exit::{self, CmdResult, Failure};
 use crate::session::{self, Study};
-use crate::tables::{read_artifact, read_predictions_of};
+use crate::tables::{read_artifact, read_predictions_of, to_stats};
 
 pub fn diff(args: DiffArgs, global: &GlobalArgs) -> CmdResult {
     let study = session::load(&args.experiment, global)?;
@@ -34,20 +35,11 @@ pub fn diff(args: DiffArgs, global: &GlobalArgs) -> CmdResult {
     } else {
         out.push_str("  inputs that differ (A -> B):\n");
         for c in &changes {
-            let show = |v: &Option<serde_json::Value>| match v {
-                Some(serde_json::Value::String(h))
-                    if h.len() == 64 && h.bytes().all(|x| x.is_ascii_hexdigit()) =>
-                {
-                    h[..12].to_owned()
-                }
-                Some(v) => v.to_string(),
-                None => "(absent)".to_owned(),
-            };
             out.push_str(&format!(
                 "    {}: {} -> {}\n",
                 c.path,
-                show(&c.old),
-                show(&c.new)
+                field_value(&c.old),
+                field_value(&c.new)
             ));
         }
     }
@@ -84,16 +76,9 @@ pub fn diff(args: DiffArgs, global: &GlobalArgs) -> CmdResult {
         };
         if let (Some(pa), Some(pb)) = (preds(ea)?, preds(eb)?) {
             if pa.test.hashes == pb.test.hashes {
-                let to = |p: &Predictions| {
-                    stats::Predictions::from_flat(
-                        p.test.labels.iter().map(|&l| l as usize).collect(),
-                        p.test.probs.iter().map(|&v| f64::from(v)).collect(),
-                        p.test.n_classes,
-                    )
-                };
                 let (sa, sb) = (
-                    to(&pa).map_err(|e| Failure::from(anyhow::Error::from(e)))?,
-                    to(&pb).map_err(|e| Failure::from(anyhow::Error::from(e)))?,
+                    to_stats(&pa.test).map_err(|e| Failure::from(anyhow::Error::from(e)))?,
+                    to_stats(&pb.test).map_err(|e| Failure::from(anyhow::Error::from(e)))?,
                 );
                 let boot = stats::bootstrap_paired_difference(
                     &[sb],

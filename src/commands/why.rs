@@ -62,25 +62,29 @@ pub fn why(args: WhyArgs, global: &GlobalArgs) -> CmdResult {
     );
     println!("  now            {}", fp.short());
     for change in diff_inputs(&prev.inputs, &now) {
-        // Upstream fingerprints and input hashes: 12 hex digits, as
-        // everywhere else in the output.
-        let show = |v: &Option<serde_json::Value>| match v {
-            Some(serde_json::Value::String(h))
-                if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
-            {
-                h[..12].to_owned()
-            }
-            Some(v) => v.to_string(),
-            None => "(absent)".to_owned(),
-        };
         println!(
             "  {}: {} -> {}",
             change.path,
-            show(&change.old),
-            show(&change.new)
+            field_value(&change.old),
+            field_value(&change.new)
         );
     }
     Ok(exit::OK)
+}
+
+/// A changed field's value as `why` and `diff` print it: upstream
+/// fingerprints and input hashes as 12 hex digits, as everywhere else in the
+/// output; `(absent)` for a field one side lacks.
+pub(super) fn field_value(v: &Option<serde_json::Value>) -> String {
+    match v {
+        Some(serde_json::Value::String(h))
+            if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            h[..12].to_owned()
+        }
+        Some(v) => v.to_string(),
+        None => "(absent)".to_owned(),
+    }
 }
 
 /// ", did you mean: a, b" for names containing the query's last component.

@@ -86,7 +86,8 @@ impl Evidence {
     }
 }
 
-fn to_stats(s: &SplitPredictions) -> Result<stats::Predictions, TablesError> {
+/// One split of a predictions file as the statistics crate takes it.
+pub(crate) fn to_stats(s: &SplitPredictions) -> Result<stats::Predictions, TablesError> {
     let labels = s.labels.iter().map(|&l| l as usize).collect();
     let probs = s.probs.iter().map(|&v| f64::from(v)).collect();
     Ok(stats::Predictions::from_flat(labels, probs, s.n_classes)?)

@@ -30,6 +30,7 @@ mod view;
 pub use build::Tables;
 pub use columns::METHODS;
 pub use error::TablesError;
+pub(crate) use evidence::to_stats;
 #[cfg(test)]
 pub(crate) use gather::{gather, MAJORITY_LABEL};
 pub use pivot::{pivot, PivotTable};
