@@ -198,6 +198,119 @@ pub struct DistillParams {
     pub alpha: f64,
 }
 
+/// Distillation method of a student: the `[sweep] method` axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DistillMethod {
+    /// Hinton et al. (2015): soft-logit KD only (`stages/src/train/distill.rs`).
+    Hinton,
+    /// Romero et al. (2015): soft-logit KD plus a FitNets hint on one block pair.
+    Fitnets,
+    /// Zagoruyko & Komodakis (2017): soft-logit KD plus attention transfer.
+    At,
+    /// Zhao et al. (2022): decoupled KD (target / non-target terms) instead of
+    /// the soft-logit KL.
+    Dkd,
+}
+
+impl DistillMethod {
+    pub const ALL: [DistillMethod; 4] = [
+        DistillMethod::Hinton,
+        DistillMethod::Fitnets,
+        DistillMethod::At,
+        DistillMethod::Dkd,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DistillMethod::Hinton => "hinton",
+            DistillMethod::Fitnets => "fitnets",
+            DistillMethod::At => "at",
+            DistillMethod::Dkd => "dkd",
+        }
+    }
+
+    /// Whether the method reads the teacher's feature maps, so the teacher
+    /// must run online (its features are not cached).
+    pub fn needs_features(self) -> bool {
+        match self {
+            DistillMethod::Hinton | DistillMethod::Dkd => false,
+            DistillMethod::Fitnets | DistillMethod::At => true,
+        }
+    }
+}
+
+/// Where a student's teacher targets come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DistillSource {
+    /// The teacher stage's cached logits of the un-augmented training images.
+    Cached,
+    /// The teacher runs on every (augmented) batch, in eval mode, detached.
+    Online,
+}
+
+impl DistillSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            DistillSource::Cached => "cached",
+            DistillSource::Online => "online",
+        }
+    }
+}
+
+/// FitNets hint: student block `student_block` → 1×1-conv regressor → MSE
+/// against teacher block `teacher_block` (1-based CNN blocks of equal
+/// spatial size), weighted by `hint_weight`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitnetsParams {
+    pub student_block: u32,
+    pub teacher_block: u32,
+    pub hint_weight: f64,
+}
+
+/// Attention transfer over (student block, teacher block) pairs (1-based),
+/// attention maps `mean_c |f|^p`, weighted by `beta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtParams {
+    pub pairs: Vec<(u32, u32)>,
+    pub p: f64,
+    pub beta: f64,
+}
+
+/// DKD weights of the target-class (`alpha`) and non-target-class (`beta`)
+/// terms, and the epochs over which the term ramps in linearly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkdParams {
+    pub alpha: f64,
+    pub beta: f64,
+    pub warmup_epochs: u32,
+}
+
+/// A method with its own resolved parameters (internally tagged by `name`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "lowercase")]
+pub enum MethodParams {
+    Hinton,
+    Fitnets(FitnetsParams),
+    At(AtParams),
+    Dkd(DkdParams),
+}
+
+impl MethodParams {
+    pub fn method(&self) -> DistillMethod {
+        match self {
+            MethodParams::Hinton => DistillMethod::Hinton,
+            MethodParams::Fitnets(_) => DistillMethod::Fitnets,
+            MethodParams::At(_) => DistillMethod::At,
+            MethodParams::Dkd(_) => DistillMethod::Dkd,
+        }
+    }
+}
+
 /// `student` stage parameters. `distill = None` is the alpha = 0 control: it
 /// has neither a temperature nor a teacher upstream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
