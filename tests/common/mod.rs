@@ -55,8 +55,9 @@ pub fn write_toy(dir: &Path, file: &str, seeds: &str, toy_table: &str) -> PathBu
 
 /// Run logs of the store, oldest first: by the time of their first event,
 /// then by when the file was last written (run ids only have one-second
-/// resolution and event times a tenth of a second; two quick runs can share
-/// both, but the later run's log is always written last).
+/// resolution and event times a millisecond, written at a fixed width so
+/// that they sort as strings; two quick runs can share both, but the later
+/// run's log is always written last).
 pub fn run_logs(store: &Path) -> Vec<PathBuf> {
     let mut logs: Vec<(String, std::time::SystemTime, PathBuf)> =
         std::fs::read_dir(store.join("runs"))

@@ -67,11 +67,16 @@ pub fn hostname() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
-/// Now, as RFC 3339 UTC with millisecond precision.
+/// Now, as RFC 3339 UTC with exactly three fractional digits
+/// (`2026-12-02T13:50:40.120Z`).
+///
+/// Fixed width on purpose: run logs and manifests are ordered by comparing
+/// these strings, and the shortest form (`…:40.12Z`, `…:40Z`) sorts wrongly
+/// against `…:40.123Z` (`'Z'` > `'2'`, `'.'` < `'Z'`).
 pub fn now_rfc3339() -> String {
     jiff::Timestamp::now()
-        .round(jiff::Unit::Millisecond)
-        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -94,5 +99,12 @@ mod tests {
         let t = now_rfc3339();
         assert!(t.ends_with('Z'), "{t}");
         assert!(t.parse::<jiff::Timestamp>().is_ok(), "{t}");
+    }
+
+    #[test]
+    fn now_is_fixed_width_so_strings_sort_as_times() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), "2026-12-02T13:50:40.120Z".len(), "{t}");
+        assert_eq!(&t[19..20], ".", "{t}");
     }
 }
