@@ -43,7 +43,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Check a cached stage's files against its manifest, and a rerun against both.
     Verify(VerifyArgs),
-    /// Two stages side by side: inputs that differ, then their metrics.
+    /// Two stages, or two experiments, side by side: inputs that differ, then metrics.
     Diff(DiffArgs),
     /// Each stage's state, fingerprint, size and folder in the store.
     Ls(LsArgs),
@@ -51,6 +51,12 @@ pub enum Command {
     Show(ShowArgs),
     /// Check every object of the store (hashes, manifests, staging, name links).
     Fsck(FsckArgs),
+    /// Remove every object the given experiments do not plan and nobody pinned.
+    Gc(GcArgs),
+    /// Keep a stage's artifact through every `gc` (list pins with --list).
+    Pin(PinArgs),
+    /// Undo `pin`.
+    Unpin(UnpinArgs),
     /// Built-in data sets.
     #[command(subcommand)]
     Data(DataCommand),
@@ -182,11 +188,12 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    pub experiment: PathBuf,
-    /// Stage A (as shown by `status`).
-    pub a: String,
-    /// Stage B.
-    pub b: String,
+    /// `EXP STAGE_A STAGE_B` (two stages of one experiment, as `status`
+    /// names them) or `EXP_A.toml EXP_B.toml` (two whole experiments).
+    #[arg(num_args = 2..=3, required = true, value_name = "EXP STAGE_A STAGE_B | EXP_A EXP_B")]
+    pub args: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +202,47 @@ pub struct LsArgs {
     /// Only stages whose name matches one of these globs.
     #[arg(value_name = "PATTERN")]
     pub patterns: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Experiments whose stages (as they plan today) are kept.
+    #[arg(
+        long = "keep",
+        value_name = "EXP.toml",
+        required_unless_present = "all_unpinned"
+    )]
+    pub keep: Vec<PathBuf>,
+    /// Keep nothing but the pinned artifacts (and live runs' stages).
+    #[arg(long, conflicts_with = "keep")]
+    pub all_unpinned: bool,
+    /// List what would be removed and the bytes freed; remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove all but the newest N run logs (`runs/*.jsonl`).
+    #[arg(long, value_name = "N")]
+    pub keep_runs: Option<usize>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Stage names (as `ls` shows them) or fingerprints (a unique prefix of
+    /// at least 8 hex digits).
+    #[arg(required_unless_present = "list")]
+    pub stages: Vec<String>,
+    /// List the pinned artifacts.
+    #[arg(long, conflicts_with = "stages")]
+    pub list: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnpinArgs {
+    /// Stage names or fingerprints, as for `pin`.
+    #[arg(required = true)]
+    pub stages: Vec<String>,
 }
 
 #[derive(Debug, Args)]

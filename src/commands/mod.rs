@@ -6,7 +6,9 @@ mod data;
 mod diff;
 mod exec_stage;
 mod fsck;
+mod gc;
 mod ls;
+mod pin;
 mod report;
 mod run;
 mod show;
@@ -46,6 +48,9 @@ pub fn main() -> ExitCode {
         Command::Ls(args) => ls::ls(args, &cli.global),
         Command::Show(args) => show::show(args, &cli.global),
         Command::Fsck(args) => fsck::fsck(args, &cli.global),
+        Command::Gc(args) => gc::gc(args, &cli.global),
+        Command::Pin(args) => pin::pin(args, &cli.global),
+        Command::Unpin(args) => pin::unpin(args, &cli.global),
         Command::Data(cmd) => data::data(cmd),
         Command::ExecStage(args) => exec_stage::exec_stage(args, &cli.global),
     };

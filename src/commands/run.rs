@@ -22,11 +22,37 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
     let study = session::load(&args.experiment, global)?;
     let specs = select_targets(study.specs.clone(), &args.targets)
         .map_err(|e| Failure::bad_input(anyhow::Error::from(e)))?;
+    // Registered before planning, so a `gc` running meanwhile keeps every
+    // stage this run may read or write (see engine/src/store/active.rs).
+    let run_id = new_run_id();
+    let registration = if args.dry_run {
+        None
+    } else {
+        let fps: Vec<_> = specs.iter().map(engine::StageSpec::fingerprint).collect();
+        Some(study.store.register_run(&run_id, &fps))
+    };
     let plan = plan(&specs, &study.store, &args.force).map_err(Failure::bad_input)?;
     if args.dry_run {
         print_plan(&plan, args.json)?;
         return Ok(exit::OK);
     }
+    let _active = match registration {
+        Some(Ok(active)) => Some(active),
+        // A store this process may only read: fine while nothing is to run.
+        Some(Err(e)) if plan.to_run() == 0 => {
+            tracing::warn!("{e}; every stage is cached, so the run goes on unregistered");
+            None
+        }
+        Some(Err(e)) => {
+            return Err(anyhow::Error::from(e)
+                .context(format!(
+                    "cannot register this run in the store {} (so that `kdpipe gc` leaves its stages alone)",
+                    study.store.root().display()
+                ))
+                .into())
+        }
+        None => None,
+    };
 
     let exe = std::env::current_exe().context("cannot locate the kdpipe binary")?;
     let store_root =
@@ -49,7 +75,6 @@ pub fn run(args: RunArgs, global: &GlobalArgs) -> CmdResult {
         (Box::new(local), Some(kill_switch))
     };
 
-    let run_id = new_run_id();
     let log_path = study
         .store
         .root()

@@ -61,7 +61,7 @@ impl FsckReport {
     }
 }
 
-fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
+pub(super) fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
     match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .map(|e| e.ctx("read directory", dir))
@@ -75,7 +75,7 @@ fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
     }
 }
 
-fn remove(path: &Path) -> Result<()> {
+pub(super) fn remove(path: &Path) -> Result<()> {
     if path.is_dir() && !path.is_symlink() {
         std::fs::remove_dir_all(path).ctx("remove", path)
     } else {
@@ -178,7 +178,7 @@ fn stray(
 }
 
 /// Whether process `pid` is alive (its `/proc` entry exists).
-fn alive(pid: &str) -> bool {
+pub(super) fn alive(pid: &str) -> bool {
     pid.parse::<u32>().is_ok() && Path::new("/proc").join(pid).exists()
 }
 

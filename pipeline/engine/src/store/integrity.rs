@@ -216,7 +216,7 @@ fn audit_dir(dir: &Path, fp: &Fingerprint) -> Audit {
 }
 
 impl Store {
-    fn stamps(&self) -> std::sync::MutexGuard<'_, Option<Stamps>> {
+    pub(super) fn stamps(&self) -> std::sync::MutexGuard<'_, Option<Stamps>> {
         let mut guard = self
             .stamps
             .lock()

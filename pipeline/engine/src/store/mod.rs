@@ -11,21 +11,30 @@
 //! statcache.json            input hash cache
 //! verified.json             verification stamps (stat tuples of intact objects)
 //! quarantine/<fp>.<t>.<n>/  corrupt objects moved aside (created when needed)
+//! pins/<fp>                 pinned by `kdpipe pin` (content: the stage name)
+//! active/<run-id>.json      a live run's fingerprints, flocked while it lives
+//! locks/gc.lock             exclusive for a `gc` pass, shared to register a run
 //! ```
 //!
 //! Integrity on read (`check`, `audit`, `quarantine`) is in `integrity.rs`,
-//! the whole-store check in `fsck.rs`.
+//! the whole-store check in `fsck.rs`, garbage collection in `gc.rs` (with
+//! `pins.rs` and the live-run registry `active.rs`).
 
+mod active;
 mod fsck;
+mod gc;
 mod integrity;
 mod lock;
 mod manifest;
+mod pins;
 mod stamps;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use active::{ActiveRun, LiveRun};
 pub use fsck::{fsck, Finding, FsckReport, Repair};
+pub use gc::{gc, tree_bytes, GcItem, GcOptions, GcReport};
 pub use integrity::{Audit, Corruption, Integrity};
 pub use lock::StageLock;
 pub use manifest::{cpu_seconds, hostname, now_rfc3339, Manifest};
@@ -298,3 +307,7 @@ fn sync_tree(dir: &Path) -> Result<()> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod gc_tests;
