@@ -71,3 +71,58 @@ fn a_target_runs_its_upstream_only_and_ls_show_find_the_files() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("target 'toy/nope/*' matches no stage"));
 }
+
+#[test]
+fn diff_of_two_experiments_groups_changes_by_field_and_names_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let a = write_toy(dir.path(), "a.toml", "[0]", "values = [1, 2]\nn = 3");
+    let b = write_toy(dir.path(), "b.toml", "[0]", "values = [1, 3]\nn = 4");
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = kdpipe(&store, &["diff", a_s, b_s, "--format", "json"]);
+    ok(&out);
+    let d: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(d["compares"], "experiments");
+    assert_eq!(
+        d["inputs"],
+        serde_json::json!([{"field": "params.n", "a": 3, "b": 4, "stages": ["toy/gen/s0"]}])
+    );
+    assert_eq!(
+        d["upstream_only"],
+        serde_json::json!(["toy/square/s0/x1", "toy/sum/s0"])
+    );
+    assert_eq!(d["only_a"], serde_json::json!(["toy/square/s0/x2"]));
+    assert_eq!(d["only_b"], serde_json::json!(["toy/square/s0/x3"]));
+    assert_eq!(d["identical"], 0);
+
+    let text = stdout(&kdpipe(&store, &["diff", a_s, b_s]));
+    assert!(
+        text.contains("params.n: 3 -> 4  (1 stage(s): toy/gen/s0)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 identical, 1 with own inputs changed, 2 changed only upstream, 1 only in A, 1 only in B"),
+        "{text}"
+    );
+    // two stages of one experiment
+    let text = stdout(&kdpipe(
+        &store,
+        &["diff", a_s, "toy/square/s0/x1", "toy/square/s0/x2"],
+    ));
+    assert!(text.contains("params.x: 1 -> 2"), "{text}");
+    // two names that are not experiment files: told how to call it
+    let out = kdpipe(&store, &["diff", "toy/square/s0/x1", "toy/square/s0/x2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("diff EXP toy/square/s0/x1"),
+        "{}",
+        stderr(&out)
+    );
+    let out = kdpipe(&store, &["diff", a_s, "toy/nope", "toy/square/s0/x2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no stage 'toy/nope'"),
+        "{}",
+        stderr(&out)
+    );
+}

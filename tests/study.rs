@@ -294,6 +294,16 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
         err.contains(&eval) && err.contains("metrics.json hash mismatch"),
         "{err}"
     );
+    // and so does the report, writing no page
+    let out = dir.path().join("report-of-corrupt");
+    let rep = kdpipe(&store, &["report", exp_s, "--out", out.to_str().unwrap()]);
+    assert_eq!(rep.status.code(), Some(2), "{}", stdout(&rep));
+    assert!(
+        stderr(&rep).contains("metrics.json hash mismatch"),
+        "{}",
+        stderr(&rep)
+    );
+    assert!(!out.join("index.html").exists());
     // run recomputes exactly the two corrupt stages, bit for bit (what was
     // computed from the intact model stays cached).
     ok(&kdpipe(&store, &["run", exp_s, "--plain"]));
@@ -334,4 +344,80 @@ fn tiny_study_runs_caches_and_reruns_only_what_changed() {
         "the student started before its teacher was recomputed"
     );
     assert_eq!(std::fs::read(&logits).unwrap(), good_logits);
+
+    // Two whole experiments: B trains every student one epoch longer.
+    let exp_b = dir.path().join("tiny-b.toml");
+    // (the file as the test left it: eg_samples = 6)
+    let a_text = std::fs::read_to_string(&exp).unwrap();
+    let b_text = a_text.replace(
+        "[student]\nwidth = 4\nmax_width = 8\nepochs = 2",
+        "[student]\nwidth = 4\nmax_width = 8\nepochs = 3",
+    );
+    assert_ne!(b_text, a_text);
+    std::fs::write(&exp_b, &b_text).unwrap();
+    let exp_b_s = exp_b.to_str().unwrap();
+    ok(&kdpipe(&store, &["run", exp_b_s, "--plain"]));
+    let d = kdpipe(&store, &["diff", exp_s, exp_b_s, "--format", "json"]);
+    ok(&d);
+    let d: Value = serde_json::from_str(&stdout(&d)).unwrap();
+    assert_eq!(d["compares"], "experiments");
+    let inputs = d["inputs"].as_array().unwrap();
+    let epochs = inputs
+        .iter()
+        .find(|i| i["field"] == "params.train.epochs")
+        .unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(
+        (epochs["a"].as_i64(), epochs["b"].as_i64()),
+        (Some(2), Some(3))
+    );
+    let students = epochs["stages"].as_array().unwrap();
+    assert_eq!(
+        students.len(),
+        4,
+        "two depths x (control, distilled): {epochs}"
+    );
+    assert!(students
+        .iter()
+        .all(|s| s.as_str().unwrap().starts_with("student/")));
+    assert_eq!(inputs.len(), 1, "only the epochs differ: {inputs:?}");
+    // the teacher and prepare stages are the same; evaluate etc. follow upstream
+    assert!(d["identical"].as_u64().unwrap() >= 2, "{d:#}");
+    assert!(d["upstream_only"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "evaluate/student/brain-mri/s0/d1-T2-a0.5"));
+    let models: std::collections::BTreeSet<&str> = d["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models.len(), 4, "{models:?}");
+    for m in d["metrics"].as_array().unwrap() {
+        let (a, b, diff) = (
+            m["a"].as_f64().unwrap(),
+            m["b"].as_f64().unwrap(),
+            m["b_minus_a"].as_f64().unwrap(),
+        );
+        assert!((b - a - diff).abs() < 1e-12, "{m}");
+    }
+    let paired = d["paired"].as_array().unwrap();
+    assert!(!paired.is_empty(), "{d:#}");
+    for p in paired {
+        let (lo, est, hi) = (
+            p["lower"].as_f64().unwrap(),
+            p["estimate"].as_f64().unwrap(),
+            p["upper"].as_f64().unwrap(),
+        );
+        assert!(lo <= est && est <= hi, "{p}");
+    }
+    let md = stdout(&kdpipe(
+        &store,
+        &["diff", exp_s, exp_b_s, "--format", "markdown"],
+    ));
+    assert!(
+        md.contains("| `params.train.epochs` | `2` | `3` | 4 stage(s): "),
+        "{md}"
+    );
 }

@@ -7,6 +7,7 @@ use crate::cli::{GlobalArgs, ReportArgs};
 use crate::exit::{self, CmdResult, Failure};
 use crate::report;
 use crate::session;
+use crate::tables::TablesError;
 
 pub fn report(args: ReportArgs, global: &GlobalArgs) -> CmdResult {
     let study = session::load(&args.experiment, global)?;
@@ -31,7 +32,14 @@ pub fn report(args: ReportArgs, global: &GlobalArgs) -> CmdResult {
         name,
         &out,
     )
-    .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+    .map_err(|e| match e {
+        // A corrupt artifact is refused with exit 2, naming the stage and
+        // file, as `compare` does: nothing of it reaches the page.
+        report::ReportError::Tables(TablesError::Corrupt { .. }) => {
+            Failure::bad_input(anyhow::Error::from(e))
+        }
+        e => Failure::from(anyhow::Error::from(e)),
+    })?;
     println!("report: {}", index.display());
     Ok(exit::OK)
 }
