@@ -111,6 +111,10 @@ fn dry_run_lists_exactly_the_unreachable_and_gc_removes_only_those() {
     assert_eq!(report["dry_run"], true);
     assert!(report["bytes_freed"].as_u64().unwrap() > 0);
     assert_eq!(objects(&store), before, "a dry run removes nothing");
+    let none = kdpipe(&store, &["gc", "--all-unpinned", "--dry-run", "--json"]);
+    ok(&none);
+    let none: Value = serde_json::from_str(&stdout(&none)).unwrap();
+    assert_eq!(removed_published(&none), &all - &pinned);
     let text = stdout(&kdpipe(&store, &["gc", "--keep", a_s, "--dry-run"]));
     assert!(
         text.contains("would remove") && text.contains("toy/square/s0/x3"),

@@ -43,13 +43,12 @@ fn counts(r: &DiffReport) -> String {
 
 fn paired_text(p: &super::build::PairedDiff) -> String {
     format!(
-        "{:+.4} [{:+.4}, {:+.4}] ({:.0} % paired bootstrap, {} resamples, {} test images)",
+        "{:+.4} [{:+.4}, {:+.4}] ({:.0} % paired bootstrap, {} resamples)",
         p.estimate,
         p.lower,
         p.upper,
         p.level * 100.0,
         p.resamples,
-        p.images
     )
 }
 
