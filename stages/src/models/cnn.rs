@@ -32,8 +32,16 @@ struct Block {
     pool: bool,
 }
 
-/// VGG-style CNN. Variables: `block{i}.conv.{weight,bias}`,
-/// `block{i}.bn.*`, `fc.{weight,bias}` (i from 1).
+/// VGG-style CNN. Variables: `block{i}.conv.weight`, `block{i}.bn.*`,
+/// `fc.{weight,bias}` (i from 1).
+///
+/// The convolutions have no bias: batch norm subtracts the batch mean right
+/// after them, so a conv bias changes nothing the network computes and its
+/// gradient is pure rounding noise (the sum of a zero-mean quantity). Adam
+/// divides that noise by its own running magnitude and turns it into
+/// learning-rate-sized steps, so the bias (and BN's running mean) came out
+/// different on every CPU whose kernels sum in another order, even under
+/// the AVX2 pin (an AMD EPYC host vs the Intel host of the golden test).
 pub struct Cnn {
     blocks: Vec<Block>,
     dropout: f64,
@@ -64,6 +72,7 @@ impl Cnn {
             let bp = p / format!("block{}", i + 1);
             let cfg = nn::ConvConfig {
                 padding: 1,
+                bias: false,
                 ..Default::default()
             };
             let conv = nn::conv2d(&bp / "conv", c_in, c_out, 3, cfg);

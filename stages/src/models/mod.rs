@@ -292,8 +292,8 @@ mod tests {
         );
         // 4·1·9·64 + 8·4·9·16 + 16·8·9·4 + 16·3
         assert_eq!(b.macs, 2304 + 4608 + 4608 + 48);
-        // conv weights+bias, bn weight+bias, fc
-        let expect = (4 * 9 + 4 + 8) + (8 * 4 * 9 + 8 + 16) + (16 * 8 * 9 + 16 + 32) + (16 * 3 + 3);
+        // conv weights (no bias: see Cnn), bn weight+bias, fc
+        let expect = (4 * 9 + 8) + (8 * 4 * 9 + 16) + (16 * 8 * 9 + 32) + (16 * 3 + 3);
         assert_eq!(param_count(&vs), expect as u64);
     }
 
