@@ -135,6 +135,22 @@ impl Figure for ParallelFigure {
             .ctx()?;
         let right = Pos::new(HPos::Right, VPos::Center);
         let tick = ("sans-serif", 13).into_font().color(&BLACK).pos(right);
+        // Unselected lines first, so the selected ones are drawn on top.
+        let mut order: Vec<&Line> = self.lines.iter().collect();
+        order.sort_by_key(|l| l.selected);
+        for l in order {
+            let pts: Vec<(f64, f64)> = (0..5)
+                .filter_map(|k| Some((k as f64, scales[k].pos(l.values[k])?)))
+                .collect();
+            let c = heat(scales[3].pos(l.values[3]).unwrap_or(0.5));
+            let style = if l.selected {
+                c.stroke_width(4)
+            } else {
+                c.mix(0.6).stroke_width(2)
+            };
+            chart.draw_series([PathElement::new(pts, style)]).ctx()?;
+        }
+        // Axes and their labels over the lines.
         for (k, (name, scale)) in AXES.iter().zip(&scales).enumerate() {
             let x = k as f64;
             chart
@@ -155,21 +171,6 @@ impl Figure for ParallelFigure {
                     .draw_series([Text::new(text, (x - 0.03, p), tick.clone())])
                     .ctx()?;
             }
-        }
-        // Unselected lines first, so the selected ones are drawn on top.
-        let mut order: Vec<&Line> = self.lines.iter().collect();
-        order.sort_by_key(|l| l.selected);
-        for l in order {
-            let pts: Vec<(f64, f64)> = (0..5)
-                .filter_map(|k| Some((k as f64, scales[k].pos(l.values[k])?)))
-                .collect();
-            let c = heat(scales[3].pos(l.values[3]).unwrap_or(0.5));
-            let style = if l.selected {
-                c.stroke_width(4)
-            } else {
-                c.mix(0.6).stroke_width(2)
-            };
-            chart.draw_series([PathElement::new(pts, style)]).ctx()?;
         }
         for (k, v) in [(3usize, self.teacher.0), (4, self.teacher.1)] {
             if let Some(p) = scales[k].pos(v) {

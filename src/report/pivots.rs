@@ -68,7 +68,9 @@ pub(crate) fn section(summary: &DataFrame) -> Result<String, ReportError> {
     );
     for metric in ["macro_f1", "gradcam_s"] {
         for p in tables::pivot(summary, metric)? {
-            let title = tables::pivot_title(&p).replace("gradcam_s", "Grad-CAM time (ms)");
+            let title = tables::pivot_title(&p)
+                .replace(" (rows: temperature, columns: depth)", "")
+                .replace("gradcam_s", "Grad-CAM time (ms)");
             let _ = write!(
                 h,
                 "<h3>{}</h3>\n<div class=\"scroll\">{}</div>\n",
