@@ -6,6 +6,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{save, Ctx, Figure};
 use super::{Plot, PlotError};
@@ -66,12 +67,24 @@ impl FindingFigure {
             .configure_mesh()
             .x_desc("Grad-CAM time per image (ms, median, log scale)")
             .y_desc("test accuracy (mean, interval)")
+            .x_label_formatter(&|v| format!("{}", (v * 1000.0).round() / 1000.0))
+            .light_line_style(RGBColor(238, 238, 238))
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 15))
             .draw()
             .ctx()?;
         for p in &pts {
             let c = if p.teacher { TEACHER } else { STUDENT };
+            // The teacher's label to the left of its point, students' to the
+            // right, so a student as fast and as accurate stays readable.
+            let (label, pos) = if p.teacher {
+                (
+                    format!("{}  ", p.label),
+                    Pos::new(HPos::Right, VPos::Center),
+                )
+            } else {
+                (format!("  {}", p.label), Pos::new(HPos::Left, VPos::Center))
+            };
             let x = ms(p);
             let cap = |y: f64| PathElement::new([(x / 1.06, y), (x * 1.06, y)], c.stroke_width(2));
             chart
@@ -86,9 +99,9 @@ impl FindingFigure {
                 .ctx()?;
             chart
                 .draw_series([Text::new(
-                    format!("  {}", p.label),
+                    label,
                     (x, p.accuracy),
-                    ("sans-serif", 14).into_font().color(&c),
+                    ("sans-serif", 14).into_font().color(&c).pos(pos),
                 )])
                 .ctx()?;
         }

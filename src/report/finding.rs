@@ -29,6 +29,8 @@ pub(crate) struct Row {
     /// `None` for the teacher; else (depth, temperature, alpha).
     pub student: Option<(i64, f64, f64)>,
     pub n_seeds: Option<f64>,
+    /// Seeds on which the model predicts a single class for every image.
+    pub n_collapsed: Option<f64>,
     pub accuracy: [Option<f64>; 3],
     pub macro_f1: [Option<f64>; 3],
     pub gradcam_s: Option<f64>,
@@ -41,6 +43,18 @@ pub(crate) struct Row {
 }
 
 impl Row {
+    /// ` (which predicts one class for every test image on 2 of 3 seeds)`,
+    /// or nothing: an accuracy from a collapsed model means little.
+    fn collapse_note(&self) -> String {
+        match (self.n_collapsed, self.n_seeds) {
+            (Some(k), Some(n)) if k > 0.0 => format!(
+                " (which predicts one class for every test image on {k} of {n} seed{})",
+                if n == 1.0 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        }
+    }
+
     /// `teacher`, `depth-1 student (T=4, α=0.5)`.
     pub(crate) fn label(&self) -> String {
         match self.student {
@@ -94,6 +108,7 @@ pub(crate) fn rows(t: &Tables) -> PolarsResult<Vec<Row>> {
     let temp = floats(s, "temperature")?;
     let alpha = floats(s, "alpha")?;
     let n_seeds = floats(s, "n_seeds")?;
+    let n_collapsed = floats(s, "n_collapsed")?;
     let col3 = |m: &str| -> PolarsResult<[Vec<Option<f64>>; 3]> {
         Ok([
             floats(s, &format!("{m}_mean"))?,
@@ -129,6 +144,7 @@ pub(crate) fn rows(t: &Tables) -> PolarsResult<Vec<Row>> {
             config: configs[i].clone().unwrap_or_default(),
             student,
             n_seeds: n_seeds[i],
+            n_collapsed: n_collapsed[i],
             accuracy: [acc[0][i], acc[1][i], acc[2][i]],
             macro_f1: [f1[0][i], f1[1][i], f1[2][i]],
             gradcam_s: gradcam[i],
@@ -165,8 +181,9 @@ pub(crate) fn sentence(rows: &[Row], dataset: &str, margin: f64) -> String {
     let teacher = of_ds.iter().find(|r| r.student.is_none());
     let head = match teacher.filter(|t| t.accuracy[0].is_some()) {
         Some(t) => format!(
-            "On {dataset}, the teacher's test accuracy is {}",
-            interval(t.accuracy[0], t.accuracy[1], t.accuracy[2])
+            "On {dataset}, the teacher's test accuracy is {}{}",
+            interval(t.accuracy[0], t.accuracy[1], t.accuracy[2]),
+            t.collapse_note()
         ),
         None => format!("On {dataset}, the teacher has not been evaluated yet"),
     };
@@ -189,7 +206,7 @@ pub(crate) fn sentence(rows: &[Row], dataset: &str, margin: f64) -> String {
                 Some(x) => format!(", at {} the teacher's Grad-CAM time", times(Some(x))),
                 None => String::new(),
             };
-            format!("the {} {against}{cost}", r.label())
+            format!("the {}{} {against}{cost}", r.label(), r.collapse_note())
         })
         .collect();
     if clauses.is_empty() {

@@ -74,12 +74,11 @@ pub(crate) fn section(samples: &[DatasetSamples]) -> String {
         h.push_str("<p>No explanation yet.</p>\n</section>\n");
         return h;
     }
-    let _ = write!(
-        h,
+    h.push_str(
         "<p class=\"meta\">The teacher and the selected students on the same test images (each \
          strip: the input, then the map over it). Grad-CAM and expected gradients explain the \
          class the model predicted; a green caption marks a right prediction, a red one a wrong \
-         one. Every model's overlays are in its explain stage's <code>overlays/</code>.</p>\n"
+         one. Every model's overlays are in its explain stage's <code>overlays/</code>.</p>\n",
     );
     for d in samples {
         let _ = writeln!(h, "<h3>{} (seed {})</h3>", esc(&d.dataset), d.seed);

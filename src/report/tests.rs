@@ -132,8 +132,7 @@ fn report_top_states_the_finding_for_the_selected_students() {
     assert_eq!(claims.len(), 1, "{top}");
     let claim = claims[0].split("</p>").next().unwrap();
     assert!(
-        claim.starts_with("On toy, the teacher&#x27;s")
-            || claim.starts_with("On toy, the teacher's"),
+        claim.starts_with("On toy, the teacher's test accuracy is "),
         "{claim}"
     );
     for key in &selected {
@@ -154,10 +153,7 @@ fn report_top_states_the_finding_for_the_selected_students() {
         !claim.contains("equivalent to the teacher in accuracy"),
         "{claim}"
     );
-    assert!(
-        claim.contains("the teacher&#x27;s Grad-CAM time")
-            || claim.contains("the teacher's Grad-CAM time")
-    );
+    assert!(claim.contains("× the teacher's Grad-CAM time"), "{claim}");
     // The figure of the finding is in the top section.
     assert!(top.contains("<img src=\"plots/finding.png\""), "{top}");
 }
@@ -258,4 +254,48 @@ fn report_of_an_unrun_experiment_says_so() {
     assert!(html.contains("No plot yet"));
     assert!(html.contains("the teacher has not been evaluated yet"));
     assert!(html.contains("0 of"));
+}
+
+#[test]
+fn report_sentence_says_the_verdict_and_flags_a_one_class_model() {
+    use super::finding::{sentence, Paired, Row};
+    let row = |student, collapsed, verdict: &str| Row {
+        dataset: "d".into(),
+        config: String::new(),
+        student,
+        n_seeds: Some(1.0),
+        n_collapsed: Some(collapsed),
+        accuracy: [Some(0.6), Some(0.5), Some(0.7)],
+        macro_f1: [None; 3],
+        gradcam_s: None,
+        ratio_gradcam: Some(0.5),
+        ratio_eg: None,
+        pearson: None,
+        iou: None,
+        vs_teacher: Some(Paired {
+            diff: Some(0.0),
+            lo: Some(-0.01),
+            hi: Some(0.01),
+            verdict: verdict.into(),
+        }),
+        vs_control: None,
+    };
+    let s = sentence(
+        &[
+            row(None, 1.0, ""),
+            row(Some((2, 4.0, 0.5)), 0.0, "equivalent"),
+            row(Some((3, 1.0, 0.9)), 0.0, "not shown equivalent"),
+        ],
+        "d",
+        0.02,
+    );
+    assert_eq!(
+        s,
+        "On d, the teacher's test accuracy is 0.600 [0.500, 0.700] (which predicts one class \
+         for every test image on 1 of 1 seed); the depth-2 student (T=4, α=0.5) is equivalent \
+         to the teacher in accuracy within ±0.02 (accuracy difference 0.000 [-0.010, 0.010]), \
+         at 0.500× the teacher's Grad-CAM time; the depth-3 student (T=1, α=0.9) is neither \
+         shown equivalent to the teacher within ±0.02 nor shown different from it (accuracy \
+         difference 0.000 [-0.010, 0.010]), at 0.500× the teacher's Grad-CAM time."
+    );
 }

@@ -97,14 +97,14 @@ pub(crate) fn section(
             esc(&sentence(rows, d, margin))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<p class=\"meta\">Per data set, the teacher and, per depth, the distilled student whose \
          (T, α) has the best mean {} over seeds; test numbers never select. Intervals: {conf} % \
          bootstrap over test images × seeds; Δ is student minus reference, paired on the same \
          images and seeds, with the verdict of the equivalence and McNemar tests \
          (see <a href=\"#comparisons\">Paired comparisons</a>). Times are medians per image; \
-         agreement is the Grad-CAM Pearson r and top-10 % IoU with the teacher's maps.</p>\n",
+         agreement is the Grad-CAM Pearson r and top-10 % IoU with the teacher's maps.</p>",
         esc(opts.select_on.name()),
         conf = opts.confidence * 100.0,
     );
