@@ -43,12 +43,12 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    /// ` (which predicts one class for every test image on 2 of 3 seeds)`,
+    /// ` (it predicts one class for every test image on 2 of 3 seeds)`,
     /// or nothing: an accuracy from a collapsed model means little.
     fn collapse_note(&self) -> String {
         match (self.n_collapsed, self.n_seeds) {
             (Some(k), Some(n)) if k > 0.0 => format!(
-                " (which predicts one class for every test image on {k} of {n} seed{})",
+                " (it predicts one class for every test image on {k} of {n} seed{})",
                 if n == 1.0 { "" } else { "s" }
             ),
             _ => String::new(),

@@ -291,7 +291,7 @@ fn report_sentence_says_the_verdict_and_flags_a_one_class_model() {
     );
     assert_eq!(
         s,
-        "On d, the teacher's test accuracy is 0.600 [0.500, 0.700] (which predicts one class \
+        "On d, the teacher's test accuracy is 0.600 [0.500, 0.700] (it predicts one class \
          for every test image on 1 of 1 seed); the depth-2 student (T=4, α=0.5) is equivalent \
          to the teacher in accuracy within ±0.02 (accuracy difference 0.000 [-0.010, 0.010]), \
          at 0.500× the teacher's Grad-CAM time; the depth-3 student (T=1, α=0.9) is neither \
