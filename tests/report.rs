@@ -15,42 +15,8 @@ mod driver;
 use common::*;
 use serde_json::Value;
 
-const STUDY: &str = r#"name = "tiny-report"
-seeds = [0]
-
-[[dataset]]
-name = "brain-mri"
-source = "builtin:brain-mri"
-image_size = 16
-
-[teacher]
-depth = 2
-width = 4
-max_width = 8
-epochs = 2
-
-[student]
-width = 4
-max_width = 8
-epochs = 2
-
-[sweep]
-depth = [1, 2]
-temperature = [2.0]
-alpha = [0.0, 0.5]
-
-[evaluate]
-latency_warmup = 1
-latency_repeats = 3
-
-[explain]
-images = 2
-eg_samples = 4
-eg_background = 4
-deletion_steps = 4
-timing_images = 1
-timing_repeats = 2
-"#;
+/// The study (also the one `docs/report-top.png` shows).
+const STUDY: &str = include_str!("report_browser/tiny.toml");
 
 #[test]
 fn tiny_study_report_reads_in_a_browser() {
