@@ -9,12 +9,18 @@ window.addEventListener('load', function () {
   r.images = imgs.length;
   r.broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); })
     .map(function (i) { return i.getAttribute('src'); });
-  // Every element outside a horizontal scroll box (and every such box)
-  // must end inside the viewport.
+  // Every element must end inside the viewport, except inside a box that
+  // clips or scrolls horizontally (that box itself must fit).
+  function clipped(e) {
+    for (var a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      var o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
+    }
+    return false;
+  }
   r.wide = [];
   Array.prototype.forEach.call(document.querySelectorAll('body *'), function (e) {
-    var box = e.parentElement && e.parentElement.closest('.scroll');
-    if (box) return;
+    if (clipped(e)) return;
     var b = e.getBoundingClientRect();
     if (b.width > 0 && (b.right > window.innerWidth + 0.5 || b.left < -0.5)) {
       r.wide.push(e.tagName + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') +
