@@ -26,12 +26,17 @@ pub(crate) fn num(v: Option<f64>) -> String {
     }
 }
 
-/// `mean [lo, hi]` with the mean's decimals; the bare mean without an
-/// interval.
+/// `mean [lo, hi]` with the mean's decimals, or fewer when the interval is
+/// wide (a difference near 0 needs no more digits than its interval has);
+/// the bare mean without an interval.
 pub(crate) fn interval(mean: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> String {
     match (mean, lo, hi) {
         (Some(m), Some(l), Some(h)) if m.is_finite() => {
-            let d = decimals(m);
+            let d = if h > l {
+                decimals(m).min(decimals(h - l))
+            } else {
+                decimals(m)
+            };
             format!("{m:.d$} [{l:.d$}, {h:.d$}]")
         }
         _ => num(mean),
@@ -90,6 +95,14 @@ mod tests {
         assert_eq!(
             interval(Some(0.8421), Some(0.7), Some(0.9)),
             "0.842 [0.700, 0.900]"
+        );
+        assert_eq!(
+            interval(Some(-0.0111), Some(-0.4222), Some(0.4)),
+            "-0.011 [-0.422, 0.400]"
+        );
+        assert_eq!(
+            interval(Some(0.0222), Some(0.0), Some(0.0889)),
+            "0.0222 [0.0000, 0.0889]"
         );
     }
 
