@@ -1,6 +1,8 @@
-//! Plots of an experiment with plotters, each written as PNG and SVG: macro
-//! F1 vs depth, explain time vs depth, accuracy vs explain time with the
-//! Pareto front, confusion matrices and training curves. Text is drawn with
+//! Plots of an experiment with plotters, each written as PNG and SVG: the
+//! report's finding (accuracy with intervals vs Grad-CAM time), the sweep in
+//! parallel coordinates, macro F1 vs depth, explain time vs depth, accuracy
+//! vs explain time with the Pareto front, confusion matrices and training
+//! curves. Text is drawn with
 //! the bundled DejaVu Sans (ab_glyph), so no system font is needed.
 
 mod canvas;
@@ -8,7 +10,9 @@ mod confusion;
 mod curves;
 mod depth;
 mod error;
+mod finding;
 mod frame;
+mod parallel;
 mod pareto;
 
 pub use canvas::Plot;
@@ -16,7 +20,9 @@ pub use confusion::confusion_matrix;
 pub use curves::{training_curves, History};
 pub use depth::{explain_time_vs_depth, f1_vs_depth};
 pub use error::PlotError;
+pub use finding::{finding_figure, FindingPoint};
 pub(crate) use frame::file_safe;
+pub use parallel::parallel_all;
 pub use pareto::accuracy_vs_time;
 
 use std::path::Path;
