@@ -339,10 +339,11 @@ pub fn render_pivots(tables: &[PivotTable], format: Format) -> Result<String, Ta
 
 /// `brain-mri · α=0.5 · macro_f1 (rows: temperature, columns: depth)`.
 pub(crate) fn pivot_title(t: &PivotTable) -> String {
-    let alpha = if t.alpha == 0.0 {
-        "α=0 (control)".to_owned()
-    } else {
-        format!("α={}", t.alpha)
+    let alpha = match (t.alpha == 0.0, t.method.as_deref()) {
+        (true, _) => "α=0 (control)".to_owned(),
+        // Hinton's titles are the ones of the studies before the method axis.
+        (false, None | Some("hinton")) => format!("α={}", t.alpha),
+        (false, Some(m)) => format!("{m} · α={}", t.alpha),
     };
     format!(
         "{} · {} · {} (rows: temperature, columns: depth)",
