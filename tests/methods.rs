@@ -165,7 +165,11 @@ fn four_methods_run_end_to_end_and_status_names_what_each_adds() {
 
     // How each student was trained.
     for (m, online) in [("fitnets", true), ("at", true), ("dkd", false)] {
-        let a = artifact(&store, exp_s, &format!("student/brain-mri/s0/d2-{m}-T2-a0.5"));
+        let a = artifact(
+            &store,
+            exp_s,
+            &format!("student/brain-mri/s0/d2-{m}-T2-a0.5"),
+        );
         let tj = read_json(&a.join("train.json"));
         assert_eq!(tj["distill"]["method"], m, "{tj}");
         assert_eq!(
@@ -173,7 +177,10 @@ fn four_methods_run_end_to_end_and_status_names_what_each_adds() {
             online,
             "{m}: {tj}"
         );
-        assert_eq!(a.join("hint_regressor.safetensors").is_file(), m == "fitnets");
+        assert_eq!(
+            a.join("hint_regressor.safetensors").is_file(),
+            m == "fitnets"
+        );
     }
 
     // The tables: a `method` column, one row per method and depth.
@@ -248,5 +255,9 @@ fn four_methods_run_end_to_end_and_status_names_what_each_adds() {
         err.contains("sweep.method[1]") && err.contains("\"crd\""),
         "{err}"
     );
-    assert!(!fresh.exists(), "a refused experiment wrote {}", fresh.display());
+    assert!(
+        !fresh.exists(),
+        "a refused experiment wrote {}",
+        fresh.display()
+    );
 }

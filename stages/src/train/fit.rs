@@ -19,8 +19,8 @@ use tch::{nn, Device, Kind, Tensor};
 
 use super::augment::augment_batch;
 use super::class_weight::class_weights;
-pub use super::objective::{Distill, Teacher};
 use super::objective::Objective;
+pub use super::objective::{Distill, Teacher};
 use super::schedule::{cosine_lr, plateau_step, Plateau};
 use super::select::{replaces, ValScores};
 use crate::data::Split;

@@ -201,7 +201,9 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
 
     let out = job.out_dir;
     let hint = format!("{HINT_PATH}.");
-    save_weights_where(&vs, &out.join("model.safetensors"), |n| !n.starts_with(&hint))?;
+    save_weights_where(&vs, &out.join("model.safetensors"), |n| {
+        !n.starts_with(&hint)
+    })?;
     if regressor.is_some() {
         save_weights_where(&vs, &out.join("hint_regressor.safetensors"), |n| {
             n.starts_with(&hint)

@@ -29,12 +29,7 @@ pub fn teacher(dataset: &str, seed: u64) -> String {
 /// (every other method, e.g. `d2-fitnets-T4-a0.5`), or `…/d<k>-control`
 /// without distillation (alpha = 0). `distill`: (method name, T, alpha);
 /// Hinton's names are the ones published before the method axis.
-pub fn student(
-    dataset: &str,
-    seed: u64,
-    depth: u32,
-    distill: Option<(&str, f64, f64)>,
-) -> String {
+pub fn student(dataset: &str, seed: u64, depth: u32, distill: Option<(&str, f64, f64)>) -> String {
     match distill {
         None => format!("student/{dataset}/s{seed}/d{depth}-control"),
         Some(("hinton", t, a)) => format!("student/{dataset}/s{seed}/d{depth}-T{t}-a{a}"),

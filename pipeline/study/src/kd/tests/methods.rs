@@ -118,7 +118,10 @@ fn hinton_fingerprints_do_not_move() {
     assert_eq!(before, explicit);
     // Adding methods adds stages; the Hinton ones, the control and the
     // teacher keep their fingerprints.
-    let more = fps(&with_methods(r#"["fitnets", "hinton", "dkd"]"#, ""), root.path());
+    let more = fps(
+        &with_methods(r#"["fitnets", "hinton", "dkd"]"#, ""),
+        root.path(),
+    );
     for (name, fp) in &before {
         assert_eq!(more.get(name), Some(fp), "{name}");
     }
@@ -228,9 +231,8 @@ warmup_epochs = -1
     let only_at = with_methods(r#"["at"]"#, "\n[distill.fitnets]\nblock = 3\n");
     assert!(load_text(&only_at).is_ok());
     // Feature methods need a CNN teacher; an empty axis is refused.
-    let resnet = format!(
-        "{BASE}\n[teacher]\narch = \"resnet18\"\n[sweep]\nmethod = [\"dkd\", \"at\"]\n"
-    );
+    let resnet =
+        format!("{BASE}\n[teacher]\narch = \"resnet18\"\n[sweep]\nmethod = [\"dkd\", \"at\"]\n");
     let ps = problems(&resnet);
     assert_eq!(ps.len(), 1, "{ps:#?}");
     assert_eq!(ps[0].key, "sweep.method[1]");
