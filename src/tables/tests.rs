@@ -281,7 +281,7 @@ fn filter_parsing_and_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("unknown column 'dept' (available: dataset, model, arch, depth"),
+        err.starts_with("unknown column 'dept' (available: dataset, model, method, arch, depth"),
         "{err}"
     );
     let err = filter(&s, &[Filter::parse("depth<=two").unwrap()])
@@ -435,7 +435,7 @@ fn csv_and_json_keep_raw_columns_and_nulls() {
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("dataset,config,model,arch,depth,temperature,alpha,control,seed,params"));
+        .starts_with("dataset,config,model,arch,depth,method,temperature,alpha,control,seed,params"));
     assert!(lines
         .next()
         .unwrap()
