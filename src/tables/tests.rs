@@ -439,7 +439,7 @@ fn csv_and_json_keep_raw_columns_and_nulls() {
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("toy,toy|teacher,teacher,cnn,3,,,false,0,,,,"));
+        .starts_with("toy,toy|teacher,teacher,cnn,3,,,,false,0,,,,"));
     let json: serde_json::Value =
         serde_json::from_str(&render(&df, Format::Json).unwrap()).unwrap();
     assert_eq!(json[0]["accuracy"], serde_json::Value::Null);
