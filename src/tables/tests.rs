@@ -432,10 +432,9 @@ fn csv_and_json_keep_raw_columns_and_nulls() {
     let (_d, df) = store(&["evaluate/teacher/toy/s0"]);
     let csv = render(&df, Format::Csv).unwrap();
     let mut lines = csv.lines();
-    assert!(lines
-        .next()
-        .unwrap()
-        .starts_with("dataset,config,model,arch,depth,method,temperature,alpha,control,seed,params"));
+    assert!(lines.next().unwrap().starts_with(
+        "dataset,config,model,arch,depth,method,temperature,alpha,control,seed,params"
+    ));
     assert!(lines
         .next()
         .unwrap()

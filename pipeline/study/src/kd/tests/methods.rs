@@ -240,3 +240,39 @@ warmup_epochs = -1
     let ps = problems(&format!("{BASE}\n[sweep]\nmethod = []\n"));
     assert_eq!(ps[0].key, "sweep.method");
 }
+
+#[test]
+fn shipped_methods_experiment_sweeps_four_methods() {
+    let root = builtin_root();
+    let exp = crate::experiment::load(
+        &crate::test_support::manifest_dir().join("../../experiments/methods.toml"),
+    )
+    .expect("methods.toml is valid");
+    let specs = expand_with(&exp, root.path(), false).expect("expands");
+    // Per seed: 2 controls + 2 depths × 4 methods.
+    assert_eq!(count(&specs, "student"), 3 * (2 + 2 * 4));
+    assert_eq!(count(&specs, "teacher"), 3);
+    let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    for m in ["fitnets", "at", "dkd"] {
+        assert!(
+            names.contains(&format!("student/brain-mri/s2/d4-{m}-T4-a0.5").as_str()),
+            "{m}"
+        );
+    }
+    // default.toml spells the new keys out at their defaults: nothing moved.
+    let default = crate::experiment::load(
+        &crate::test_support::manifest_dir().join("../../experiments/default.toml"),
+    )
+    .expect("default.toml is valid");
+    let text = std::fs::read_to_string(
+        crate::test_support::manifest_dir().join("../../experiments/default.toml"),
+    )
+    .unwrap();
+    let start = text.find("method = [\"hinton\"]").unwrap();
+    let end = text.find("[evaluate]").unwrap();
+    let without = format!("{}{}", &text[..start], &text[end..]);
+    let a = expand_with(&default, root.path(), false).expect("expands");
+    let b = expand_with(&load_text(&without).expect("valid"), root.path(), false).expect("expands");
+    let fp = |s: &[StageSpec]| s.iter().map(|s| s.fingerprint()).collect::<Vec<_>>();
+    assert_eq!(fp(&a), fp(&b));
+}
