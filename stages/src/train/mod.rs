@@ -175,7 +175,7 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
     // The student's own size: counted before a FitNets regressor joins `vs`.
     let params_count = param_count(&vs);
     let regressor = match &job.distill {
-        Some((p, TeacherData::Online(t))) => {
+        Some((p, TeacherData::Online(t))) if !data.train.is_empty() => {
             let sample = data.train.x.narrow(0, 0, 1).to_device(device);
             hint_regressor(&vs, model.as_ref(), t.as_ref(), &sample, p)?
         }

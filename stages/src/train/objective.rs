@@ -136,7 +136,18 @@ impl<'a> Objective<'a> {
         let distill = match distill {
             None => None,
             Some(d) => {
+                let features = matches!(
+                    d.params.method,
+                    MethodParams::Fitnets(_) | MethodParams::At(_)
+                );
                 let source = match d.teacher {
+                    Teacher::Cached(_) if features => {
+                        return Err(StagesError::param(
+                            "distill.method",
+                            d.params.method.method().name(),
+                            "reads the teacher's feature maps: needs an online teacher",
+                        ));
+                    }
                     Teacher::Cached(t) => {
                         if t.size() != [n, classes] {
                             return Err(StagesError::param(
@@ -229,5 +240,154 @@ impl<'a> Objective<'a> {
             _ => loss,
         };
         (loss, logits)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use study::kd::params::{Arch, AtParams, DistillSource, DkdParams, FitnetsParams, ModelParams};
+    use tch::Device;
+
+    use crate::models::build_model;
+
+    fn cnn(vs: &nn::VarStore, depth: u32, width: u32) -> Box<dyn Classifier> {
+        let p = ModelParams {
+            arch: Arch::Cnn,
+            depth,
+            width,
+            max_width: 16,
+            dropout: 0.0,
+            weights: None,
+        };
+        build_model(&p, 1, 8, 3, &vs.root()).unwrap().model
+    }
+
+    fn params(method: MethodParams) -> DistillParams {
+        DistillParams {
+            temperature: 2.0,
+            alpha: 0.5,
+            method,
+            source: DistillSource::Online,
+        }
+    }
+
+    fn at() -> MethodParams {
+        MethodParams::At(AtParams {
+            pairs: vec![(1, 1), (2, 2)],
+            p: 2.0,
+            beta: 1.0,
+        })
+    }
+
+    /// Hinton from a teacher's logits is exactly the loss of before the
+    /// method axis, cached or online; AT and FitNets add a positive term;
+    /// the teacher gets no gradient.
+    #[test]
+    fn terms_add_to_the_hinton_loss_and_spare_the_teacher() {
+        tch::manual_seed(0);
+        let (svs, tvs) = (
+            nn::VarStore::new(Device::Cpu),
+            nn::VarStore::new(Device::Cpu),
+        );
+        let (s, t) = (cnn(&svs, 2, 4), cnn(&tvs, 3, 8));
+        let x = Tensor::randn([4, 1, 8, 8], tch::kind::FLOAT_CPU);
+        let y = Tensor::from_slice(&[0i64, 1, 2, 1]);
+        let idx = Tensor::arange(4, tch::kind::INT64_CPU);
+        let t_logits = tch::no_grad(|| t.logits(&x, false));
+        let loss = |method: MethodParams, teacher: Teacher<'_>, r: Option<&HintRegressor>| {
+            let d = Distill {
+                params: params(method),
+                teacher,
+                regressor: r,
+            };
+            let o = Objective::new(Some(d), None, 4, 3, Device::Cpu).unwrap();
+            o.batch(s.as_ref(), &x, &idx, &y, 0).0
+        };
+        let reference =
+            weighted_distillation_loss(&s.logits(&x, true), Some(&t_logits), &y, 2.0, 0.5, None)
+                .double_value(&[]);
+        let cached = loss(MethodParams::Hinton, Teacher::Cached(&t_logits), None);
+        let online = loss(MethodParams::Hinton, Teacher::Online(t.as_ref()), None);
+        assert_eq!(cached.double_value(&[]), reference);
+        assert_eq!(online.double_value(&[]), reference);
+        let with_at = loss(at(), Teacher::Online(t.as_ref()), None).double_value(&[]);
+        assert!(with_at > reference, "{with_at} vs {reference}");
+        let fitnets = params(MethodParams::Fitnets(FitnetsParams {
+            student_block: 2,
+            teacher_block: 2,
+            hint_weight: 1.0,
+        }));
+        let sample = x.narrow(0, 0, 1);
+        let r = hint_regressor(&svs, s.as_ref(), t.as_ref(), &sample, &fitnets)
+            .unwrap()
+            .unwrap();
+        let l = loss(
+            fitnets.method.clone(),
+            Teacher::Online(t.as_ref()),
+            Some(&r),
+        );
+        assert!(l.double_value(&[]) > reference);
+        l.backward();
+        // The student and the regressor get gradients; the teacher none.
+        let grad = |vs: &nn::VarStore, name: &str| {
+            let v = &vs.variables()[name];
+            v.grad()
+                .defined()
+                .then(|| v.grad().abs().sum(Kind::Float).double_value(&[]))
+        };
+        assert!(grad(&svs, "block1.conv.weight").unwrap() > 0.0);
+        assert!(grad(&svs, "hint.conv.weight").unwrap() > 0.0);
+        assert_eq!(grad(&tvs, "block2.conv.weight").unwrap_or(0.0), 0.0);
+        // DKD ramps in: epoch 0 of a 2-epoch warm-up weighs it by 1/2.
+        let dkd = |epoch: u32| {
+            let d = Distill {
+                params: params(MethodParams::Dkd(DkdParams {
+                    alpha: 1.0,
+                    beta: 8.0,
+                    warmup_epochs: 2,
+                })),
+                teacher: Teacher::Cached(&t_logits),
+                regressor: None,
+            };
+            let o = Objective::new(Some(d), None, 4, 3, Device::Cpu).unwrap();
+            o.batch(s.as_ref(), &x, &idx, &y, epoch).0.double_value(&[])
+        };
+        let ce = crate::train::class_weight::weighted_cross_entropy(&s.logits(&x, true), &y, None)
+            .double_value(&[]);
+        let full = dkd(1) - 0.5 * ce;
+        let half = dkd(0) - 0.5 * ce;
+        assert!((half - full / 2.0).abs() < 1e-5, "{half} vs {full}");
+    }
+
+    #[test]
+    fn feature_methods_refuse_cached_logits_and_missing_blocks() {
+        let (svs, tvs) = (
+            nn::VarStore::new(Device::Cpu),
+            nn::VarStore::new(Device::Cpu),
+        );
+        let (s, t) = (cnn(&svs, 2, 4), cnn(&tvs, 1, 8));
+        let logits = Tensor::zeros([4, 3], tch::kind::FLOAT_CPU);
+        let d = Distill {
+            params: params(at()),
+            teacher: Teacher::Cached(&logits),
+            regressor: None,
+        };
+        let err = Objective::new(Some(d), None, 4, 3, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("online teacher"), "{err}");
+        // The teacher has one block; AT pairs block 2.
+        let sample = Tensor::zeros([1, 1, 8, 8], tch::kind::FLOAT_CPU);
+        let err = hint_regressor(&svs, s.as_ref(), t.as_ref(), &sample, &params(at()))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("block 2") && err.contains("teacher has 1 blocks"),
+            "{err}"
+        );
     }
 }
