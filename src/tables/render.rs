@@ -20,9 +20,10 @@ pub enum Format {
 }
 
 /// Columns whose null means "not applicable" rather than "not run yet".
-const KEY_COLUMNS: [&str; 9] = [
+const KEY_COLUMNS: [&str; 10] = [
     "dataset",
     "model",
+    "method",
     "arch",
     "depth",
     "temperature",
