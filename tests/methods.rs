@@ -230,6 +230,25 @@ fn four_methods_run_end_to_end_and_status_names_what_each_adds() {
         }
     }
 
+    // One pivot per method (and one for the control), each titled by it.
+    let pivot = kdpipe(&store, &["compare", exp_s, "--pivot", "f1"]);
+    ok(&pivot);
+    let text = stdout(&pivot);
+    for title in [
+        "brain-mri · α=0 (control) · macro_f1",
+        "brain-mri · hinton · α=0.5 · macro_f1",
+        "brain-mri · fitnets · α=0.5 · macro_f1",
+        "brain-mri · at · α=0.5 · macro_f1",
+        "brain-mri · dkd · α=0.5 · macro_f1",
+    ] {
+        assert_eq!(
+            text.matches(title).count(),
+            1,
+            "{title}:
+{text}"
+        );
+    }
+
     // An online teacher for Hinton and DKD: only their students move.
     std::fs::write(
         &exp,

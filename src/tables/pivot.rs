@@ -12,7 +12,8 @@ use super::{resolve_column, TablesError};
 #[derive(Debug, Clone)]
 pub struct PivotTable {
     pub dataset: String,
-    /// The distillation method; `None` for the control.
+    /// The distillation method; `None` for the control, and for Hinton
+    /// when it is the study's only method (the titles of before the axis).
     pub method: Option<String>,
     /// 0 for the no-distillation control.
     pub alpha: f64,
@@ -111,6 +112,11 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
         .select([col("dataset"), col("method"), col("alpha")])
         .unique_stable(None, UniqueKeepStrategy::First)
         .collect()?;
+    let only_hinton = groups
+        .column("method")?
+        .str()?
+        .iter()
+        .all(|m| m.is_none_or(|m| m == "hinton"));
     let mut out = Vec::new();
     let ds = groups.column("dataset")?.str()?.clone();
     let me = groups.column("method")?.str()?.clone();
@@ -136,7 +142,7 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
             .collect()?;
         out.push(PivotTable {
             dataset: dataset.to_owned(),
-            method: method.map(str::to_owned),
+            method: method.filter(|_| !only_hinton).map(str::to_owned),
             alpha,
             metric: metric_name.clone(),
             table,

@@ -342,8 +342,7 @@ pub fn render_pivots(tables: &[PivotTable], format: Format) -> Result<String, Ta
 pub(crate) fn pivot_title(t: &PivotTable) -> String {
     let alpha = match (t.alpha == 0.0, t.method.as_deref()) {
         (true, _) => "α=0 (control)".to_owned(),
-        // Hinton's titles are the ones of the studies before the method axis.
-        (false, None | Some("hinton")) => format!("α={}", t.alpha),
+        (false, None) => format!("α={}", t.alpha),
         (false, Some(m)) => format!("{m} · α={}", t.alpha),
     };
     format!(
