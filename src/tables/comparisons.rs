@@ -1,5 +1,6 @@
 //! Paired comparisons (`kdpipe compare --comparisons`): every distilled
-//! student configuration against its control (same depth, no teacher) and
+//! student configuration (each method, temperature and alpha) against its
+//! control (same depth, no teacher: one control shared by every method) and
 //! against the teacher, seed by seed on the same test images.
 //!
 //! Per pair of configurations A (the student) and B (the reference), over
@@ -35,6 +36,7 @@ const DIFFS: [(Metric, &str); 3] = [
 struct Row {
     dataset: String,
     depth: u32,
+    method: &'static str,
     temperature: f64,
     alpha: f64,
     versus: &'static str,
@@ -95,6 +97,7 @@ pub(crate) fn comparisons(
     for a in configs {
         let ConfigRole::Student {
             depth,
+            method,
             temperature,
             alpha,
         } = a.role
@@ -138,6 +141,7 @@ pub(crate) fn comparisons(
             rows.push(Row {
                 dataset: a.dataset.to_owned(),
                 depth,
+                method: method.name(),
                 temperature,
                 alpha,
                 versus,
@@ -176,6 +180,10 @@ fn frame(rows: Vec<Row>, opts: &CompareConfig) -> Result<DataFrame, TablesError>
         Column::new(
             "depth".into(),
             rows.iter().map(|r| i64::from(r.depth)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "method".into(),
+            rows.iter().map(|r| r.method).collect::<Vec<_>>(),
         ),
         Column::new(
             "temperature".into(),

@@ -1,9 +1,10 @@
 //! Configurations: the models of the study that differ only by training
 //! seed (one teacher per data set; one control per depth; one student per
-//! depth, temperature and alpha), read from the study index. Intervals,
+//! depth, method, temperature and alpha), read from the study index. Intervals,
 //! selection and paired comparisons work on configurations.
 
-use study::index::{ModelEntry, ModelRole, StudyIndex};
+use study::index::{Distilled, ModelEntry, ModelRole, StudyIndex};
+use study::kd::params::DistillMethod;
 
 /// What a configuration is, without its seed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,6 +15,7 @@ pub(crate) enum ConfigRole {
     },
     Student {
         depth: u32,
+        method: DistillMethod,
         temperature: f64,
         alpha: f64,
     },
@@ -29,9 +31,15 @@ impl ConfigRole {
             } => ConfigRole::Control { depth: *depth },
             ModelRole::Student {
                 depth,
-                distill: Some((temperature, alpha)),
+                distill:
+                    Some(Distilled {
+                        method,
+                        temperature,
+                        alpha,
+                    }),
             } => ConfigRole::Student {
                 depth: *depth,
+                method: *method,
                 temperature: *temperature,
                 alpha: *alpha,
             },
@@ -40,16 +48,27 @@ impl ConfigRole {
 }
 
 /// The key of a configuration in the gathered and summary frames (column
-/// `config`), e.g. `brain-mri|d4|T4|a0.5`. Built from typed fields.
+/// `config`), e.g. `brain-mri|d4|T4|a0.5` (Hinton) or
+/// `brain-mri|d4|fitnets|T4|a0.5`. Built from typed fields.
 pub(crate) fn key(dataset: &str, role: ConfigRole) -> String {
     match role {
         ConfigRole::Teacher => format!("{dataset}|teacher"),
         ConfigRole::Control { depth } => format!("{dataset}|d{depth}|control"),
         ConfigRole::Student {
             depth,
+            method: DistillMethod::Hinton,
             temperature,
             alpha,
         } => format!("{dataset}|d{depth}|T{temperature}|a{alpha}"),
+        ConfigRole::Student {
+            depth,
+            method,
+            temperature,
+            alpha,
+        } => format!(
+            "{dataset}|d{depth}|{}|T{temperature}|a{alpha}",
+            method.name()
+        ),
     }
 }
 

@@ -17,7 +17,8 @@ use study::contract::artifacts::predictions::Predictions;
 use study::contract::artifacts::timing::{MethodTiming, TimedModel, Timing};
 use study::contract::artifacts::{ArtifactFile, Latency, Metrics};
 use study::contract::names;
-use study::index::{ModelEntry, ModelRole, StageRef, StudyIndex};
+use study::index::{Distilled, ModelEntry, ModelRole, StageRef, StudyIndex};
+use study::kd::params::DistillMethod;
 
 pub(crate) const DATASET: &str = "toy";
 pub(crate) const SEEDS: [u64; 3] = [0, 1, 2];
@@ -262,7 +263,7 @@ pub(crate) fn build(store_root: &Path, unpublished: &[&str]) -> Fixture {
             ));
             for t in TEMPS {
                 models.push((
-                    names::student(DATASET, seed, depth, Some((t, ALPHA))),
+                    names::student(DATASET, seed, depth, Some(("hinton", t, ALPHA))),
                     Model::Student {
                         depth,
                         temperature: t,
@@ -280,7 +281,11 @@ pub(crate) fn build(store_root: &Path, unpublished: &[&str]) -> Fixture {
                     Some(json!({"temperature": temperature, "alpha": ALPHA})),
                     ModelRole::Student {
                         depth,
-                        distill: Some((temperature, ALPHA)),
+                        distill: Some(Distilled {
+                            method: DistillMethod::Hinton,
+                            temperature,
+                            alpha: ALPHA,
+                        }),
                     },
                 ),
                 Model::Control { depth } => (

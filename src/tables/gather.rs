@@ -139,8 +139,9 @@ fn params_err(stage: &str, reason: &str) -> TablesError {
 /// artifacts of its stages from `store`; `specs` give each model's
 /// architecture and depth.
 ///
-/// Columns: dataset, model (`teacher` | `student`), arch, depth, temperature
-/// (null for teacher and control), alpha (0 for control, null for teacher),
+/// Columns: dataset, model (`teacher` | `student`), arch, depth, method
+/// (`hinton` | `fitnets` | `at` | `dkd`; null for teacher and control),
+/// temperature (null for teacher and control), alpha (0 for control, null for teacher),
 /// control, seed, params, macs, accuracy, macro_f1, weighted_f1, roc_auc,
 /// latency_ms, `<method>_s` (median explain time per image, from the timing
 /// stage), `<method>_deletion_auc` / `_insertion_auc` (raw) and
@@ -210,11 +211,13 @@ pub(crate) fn gather_with(
                 .map(str::to_owned),
         );
         c.i("depth", model_p.get("depth").and_then(Value::as_i64));
-        c.f("temperature".into(), distill.map(|(t, _)| t));
+        // The distillation method: null for the teacher and the control.
+        c.s("method", distill.map(|d| d.method.name().to_owned()));
+        c.f("temperature".into(), distill.map(|d| d.temperature));
         let alpha = match (is_teacher, distill) {
             (true, _) => None,
             (false, None) => Some(0.0),
-            (false, Some((_, a))) => Some(a),
+            (false, Some(d)) => Some(d.alpha),
         };
         c.f("alpha".into(), alpha);
         control.push(!is_teacher && distill.is_none());
@@ -374,6 +377,7 @@ fn empty_frame() -> DataFrame {
         Column::new_empty("model".into(), &DataType::String),
         Column::new_empty("arch".into(), &DataType::String),
         Column::new_empty("depth".into(), &DataType::Int64),
+        Column::new_empty("method".into(), &DataType::String),
         Column::new_empty("temperature".into(), &DataType::Float64),
         Column::new_empty("alpha".into(), &DataType::Float64),
         Column::new_empty("control".into(), &DataType::Boolean),

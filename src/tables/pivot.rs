@@ -1,5 +1,5 @@
 //! Pivot views: one metric laid out as temperature × depth, one table per
-//! (dataset, alpha), with polars' pivot.
+//! (dataset, method, alpha), with polars' pivot.
 
 use std::sync::Arc;
 
@@ -12,6 +12,9 @@ use super::{resolve_column, TablesError};
 #[derive(Debug, Clone)]
 pub struct PivotTable {
     pub dataset: String,
+    /// The distillation method; `None` for the control, and for Hinton
+    /// when it is the study's only method (the titles of before the axis).
+    pub method: Option<String>,
     /// 0 for the no-distillation control.
     pub alpha: f64,
     /// The metric's column base name, e.g. `macro_f1`.
@@ -55,6 +58,7 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
         )
         .select([
             col("dataset"),
+            col("method"),
             col("alpha"),
             col("temperature"),
             col("depth"),
@@ -76,7 +80,7 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
         .pivot(
             cols(["depth"]),
             Arc::new(depths.clone()),
-            cols(["dataset", "alpha", "temperature"]),
+            cols(["dataset", "method", "alpha", "temperature"]),
             cols(["mean", "std"]),
             element().first(),
             true,
@@ -105,15 +109,25 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
     let groups = pivoted
         .clone()
         .lazy()
-        .select([col("dataset"), col("alpha")])
+        .select([col("dataset"), col("method"), col("alpha")])
         .unique_stable(None, UniqueKeepStrategy::First)
         .collect()?;
+    let only_hinton = groups
+        .column("method")?
+        .str()?
+        .iter()
+        .all(|m| m.is_none_or(|m| m == "hinton"));
     let mut out = Vec::new();
     let ds = groups.column("dataset")?.str()?.clone();
+    let me = groups.column("method")?.str()?.clone();
     let al = groups.column("alpha")?.f64()?.clone();
-    for (dataset, alpha) in ds.iter().zip(al.iter()) {
+    for ((dataset, method), alpha) in ds.iter().zip(me.iter()).zip(al.iter()) {
         let (Some(dataset), Some(alpha)) = (dataset, alpha) else {
             continue;
+        };
+        let same_method = match method {
+            Some(m) => col("method").eq(lit(m)),
+            None => col("method").is_null(),
         };
         let table = pivoted
             .clone()
@@ -121,12 +135,14 @@ pub fn pivot(summary: &DataFrame, metric: &str) -> Result<Vec<PivotTable>, Table
             .filter(
                 col("dataset")
                     .eq(lit(dataset))
+                    .and(same_method)
                     .and(col("alpha").eq(lit(alpha))),
             )
             .select(select.clone())
             .collect()?;
         out.push(PivotTable {
             dataset: dataset.to_owned(),
+            method: method.filter(|_| !only_hinton).map(str::to_owned),
             alpha,
             metric: metric_name.clone(),
             table,

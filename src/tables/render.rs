@@ -20,9 +20,10 @@ pub enum Format {
 }
 
 /// Columns whose null means "not applicable" rather than "not run yet".
-const KEY_COLUMNS: [&str; 9] = [
+const KEY_COLUMNS: [&str; 10] = [
     "dataset",
     "model",
+    "method",
     "arch",
     "depth",
     "temperature",
@@ -339,10 +340,10 @@ pub fn render_pivots(tables: &[PivotTable], format: Format) -> Result<String, Ta
 
 /// `brain-mri · α=0.5 · macro_f1 (rows: temperature, columns: depth)`.
 pub(crate) fn pivot_title(t: &PivotTable) -> String {
-    let alpha = if t.alpha == 0.0 {
-        "α=0 (control)".to_owned()
-    } else {
-        format!("α={}", t.alpha)
+    let alpha = match (t.alpha == 0.0, t.method.as_deref()) {
+        (true, _) => "α=0 (control)".to_owned(),
+        (false, None) => format!("α={}", t.alpha),
+        (false, Some(m)) => format!("{m} · α={}", t.alpha),
     };
     format!(
         "{} · {} · {} (rows: temperature, columns: depth)",

@@ -1,6 +1,7 @@
-//! Selection on validation: per data set and student depth, the distilled
-//! configuration (temperature, alpha) with the best mean validation score
-//! over seeds (`[compare] select_on`) is the headline student of that depth.
+//! Selection on validation: per data set, student depth and distillation
+//! method, the configuration (temperature, alpha) with the best mean
+//! validation score over seeds (`[compare] select_on`) is the headline
+//! student of that depth and method.
 //! Test numbers never enter the choice; the rest of the grid is exploratory.
 
 use std::collections::HashMap;
@@ -38,25 +39,25 @@ fn score(s: &ValScores, on: SelectOn) -> f64 {
     }
 }
 
-/// The keys of the selected configurations, one per (data set, depth) that
-/// has a distilled configuration with validation evidence. Ties go to the
+/// The keys of the selected configurations, one per (data set, depth,
+/// method) that has a distilled configuration with validation evidence. Ties go to the
 /// first in sweep order.
 pub(crate) fn select(
     configs: &[Config<'_>],
     evidence: &Evidence,
     opts: &CompareConfig,
 ) -> Vec<String> {
-    let mut best: HashMap<(&str, u32), (f64, &str)> = HashMap::new();
-    let mut order: Vec<(&str, u32)> = Vec::new();
+    let mut best: HashMap<(&str, u32, &str), (f64, &str)> = HashMap::new();
+    let mut order: Vec<(&str, u32, &str)> = Vec::new();
     for c in configs {
-        let ConfigRole::Student { depth, .. } = c.role else {
+        let ConfigRole::Student { depth, method, .. } = c.role else {
             continue;
         };
         let Some(v) = mean_val(c, evidence) else {
             continue;
         };
         let s = score(&v, opts.select_on);
-        let slot = (c.dataset, depth);
+        let slot = (c.dataset, depth, method.name());
         match best.get(&slot) {
             Some((b, _)) if *b >= s => {}
             _ => {

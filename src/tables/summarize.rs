@@ -1,4 +1,5 @@
-//! Seed aggregation: one row per (dataset, model, depth, temperature, alpha)
+//! Seed aggregation: one row per (dataset, model, method, depth, temperature,
+//! alpha)
 //! with mean and standard deviation over seeds, and the student/teacher
 //! explain-time ratio.
 
@@ -12,7 +13,15 @@ use super::TablesError;
 pub const CONTROL_LABEL: &str = "student (control, α=0)";
 
 /// The grouping keys of [`summarize`].
-pub(crate) const KEYS: [&str; 6] = ["dataset", "model", "arch", "depth", "temperature", "alpha"];
+pub(crate) const KEYS: [&str; 7] = [
+    "dataset",
+    "model",
+    "method",
+    "arch",
+    "depth",
+    "temperature",
+    "alpha",
+];
 
 /// Aggregates the frame of [`super::gather`] over seeds.
 ///
@@ -128,6 +137,7 @@ pub fn compact(summary: &DataFrame) -> Result<DataFrame, TablesError> {
     let mut cols: Vec<String> = [
         "dataset",
         "model",
+        "method",
         "depth",
         "temperature",
         "alpha",

@@ -281,7 +281,7 @@ fn filter_parsing_and_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.starts_with("unknown column 'dept' (available: dataset, model, arch, depth"),
+        err.starts_with("unknown column 'dept' (available: dataset, model, method, arch, depth"),
         "{err}"
     );
     let err = filter(&s, &[Filter::parse("depth<=two").unwrap()])
@@ -432,14 +432,13 @@ fn csv_and_json_keep_raw_columns_and_nulls() {
     let (_d, df) = store(&["evaluate/teacher/toy/s0"]);
     let csv = render(&df, Format::Csv).unwrap();
     let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "dataset,config,model,arch,depth,method,temperature,alpha,control,seed,params"
+    ));
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("dataset,config,model,arch,depth,temperature,alpha,control,seed,params"));
-    assert!(lines
-        .next()
-        .unwrap()
-        .starts_with("toy,toy|teacher,teacher,cnn,3,,,false,0,,,,"));
+        .starts_with("toy,toy|teacher,teacher,cnn,3,,,,false,0,,,,"));
     let json: serde_json::Value =
         serde_json::from_str(&render(&df, Format::Json).unwrap()).unwrap();
     assert_eq!(json[0]["accuracy"], serde_json::Value::Null);

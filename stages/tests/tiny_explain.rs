@@ -57,10 +57,7 @@ fn teacher_and_student_explanations_and_timing() {
     let sp = StudentParams {
         model: model(1),
         train: train(3, false),
-        distill: Some(DistillParams {
-            temperature: 4.0,
-            alpha: 0.7,
-        }),
+        distill: Some(DistillParams::hinton(4.0, 0.7)),
     };
     run(
         "student",

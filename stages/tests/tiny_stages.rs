@@ -209,10 +209,7 @@ fn imagefolder_teacher_students_evaluate() {
     let student = StudentParams {
         model: model(1),
         train: train(4, false),
-        distill: Some(DistillParams {
-            temperature: 4.0,
-            alpha: 0.7,
-        }),
+        distill: Some(DistillParams::hinton(4.0, 0.7)),
     };
     let s_dir = tmp.path().join("student");
     run(

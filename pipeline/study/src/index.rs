@@ -3,16 +3,27 @@
 
 use engine::Fingerprint;
 
+use crate::kd::params::DistillMethod;
+
 /// What a model stage is in the study.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelRole {
     Teacher,
-    /// A student of `depth` blocks; `distill` is `(temperature, alpha)`, or
-    /// `None` for the no-distillation control (alpha = 0).
+    /// A student of `depth` blocks; `distill` is `None` for the
+    /// no-distillation control (alpha = 0), shared by every method.
     Student {
         depth: u32,
-        distill: Option<(f64, f64)>,
+        distill: Option<Distilled>,
     },
+}
+
+/// How a distilled student was trained: a point of the sweep's method ×
+/// temperature × alpha grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Distilled {
+    pub method: DistillMethod,
+    pub temperature: f64,
+    pub alpha: f64,
 }
 
 /// A stage of the study: its name and fingerprint.

@@ -157,9 +157,19 @@ pub fn param_count(vs: &nn::VarStore) -> u64 {
 
 /// Writes every variable of `vs` to `path` (safetensors, names sorted, CPU).
 pub fn save_weights(vs: &nn::VarStore, path: &Path) -> Result<()> {
+    save_weights_where(vs, path, |_| true)
+}
+
+/// [`save_weights`] of the variables whose name passes `keep`.
+pub fn save_weights_where(
+    vs: &nn::VarStore,
+    path: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> Result<()> {
     let mut named: Vec<(String, Tensor)> = vs
         .variables()
         .into_iter()
+        .filter(|(n, _)| keep(n))
         .map(|(n, t)| (n, t.detach().to_device(Device::Cpu)))
         .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));

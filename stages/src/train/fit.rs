@@ -1,6 +1,7 @@
 //! The training loop, generic over [`Classifier`]: Adam with weight decay,
 //! a learning-rate schedule, optional augmentation, optional class weights
-//! and optional distillation from cached teacher logits. The epoch that
+//! and optional distillation ([`super::objective`]: the method's loss, from
+//! cached teacher logits or an online teacher). The epoch that
 //! `select` picks from the validation scores ([`super::select`]) is
 //! restored at the end.
 
@@ -12,13 +13,14 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use study::kd::params::{DistillParams, Schedule, TrainParams};
+use study::kd::params::{Schedule, TrainParams};
 use tch::nn::OptimizerConfig;
 use tch::{nn, Device, Kind, Tensor};
 
 use super::augment::augment_batch;
 use super::class_weight::class_weights;
-use super::distill::weighted_distillation_loss;
+use super::objective::Objective;
+pub use super::objective::{Distill, Teacher};
 use super::schedule::{cosine_lr, plateau_step, Plateau};
 use super::select::{replaces, ValScores};
 use crate::data::Split;
@@ -51,13 +53,6 @@ pub struct FitResult {
     pub train_seconds: f64,
 }
 
-/// Soft targets for distillation: teacher logits of the training split
-/// ([n_train, classes], same order as `train.x`) with T and alpha.
-pub struct Distill<'a> {
-    pub teacher_train_logits: &'a Tensor,
-    pub params: DistillParams,
-}
-
 /// Trains `model` (whose variables live in `vs`) on `train`, selecting on
 /// `val`. Calls `progress` after every epoch.
 pub fn fit(
@@ -87,20 +82,6 @@ pub fn fit(
     }
     let x = train.x.to_device(device);
     let y = train.y.to_device(device);
-    let teacher = match &distill {
-        Some(d) => {
-            let t = d.teacher_train_logits;
-            if t.size() != [n, model.num_classes()] {
-                return Err(StagesError::param(
-                    "teacher logits",
-                    format!("{:?}", t.size()),
-                    format!("expected [{n}, {}]", model.num_classes()),
-                ));
-            }
-            Some(t.to_kind(Kind::Float).to_device(device))
-        }
-        None => None,
-    };
     let class_weights = class_weights(
         params.class_weight,
         &Vec::<i64>::try_from(&train.y.to_kind(Kind::Int64))
@@ -111,10 +92,7 @@ pub fn fit(
         let w: Vec<f32> = w.iter().map(|&v| v as f32).collect();
         Tensor::from_slice(&w).to_device(device)
     });
-    let (temperature, alpha) = distill
-        .as_ref()
-        .map(|d| (d.params.temperature, d.params.alpha))
-        .unwrap_or((1.0, 0.0));
+    let objective = Objective::new(distill, class_weights, n, model.num_classes(), device)?;
 
     let mut opt = nn::Adam {
         wd: params.weight_decay,
@@ -157,16 +135,7 @@ pub fn fit(
                 xb = augment_batch(&xb, &mut rng);
             }
             let yb = y.index_select(0, &idx);
-            let logits = model.logits(&xb, true);
-            let tb = teacher.as_ref().map(|t| t.index_select(0, &idx));
-            let loss = weighted_distillation_loss(
-                &logits,
-                tb.as_ref(),
-                &yb,
-                temperature,
-                alpha,
-                class_weights.as_ref(),
-            );
+            let (loss, logits) = objective.batch(model, &xb, &idx, &yb, epoch);
             opt.backward_step(&loss);
             let b = chunk.len();
             loss_sum += loss.double_value(&[]) * b as f64;

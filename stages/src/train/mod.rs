@@ -13,13 +13,19 @@
 //! reusing the cache is a documented approximation that lets every student of
 //! a sweep share one teacher forward pass per image instead of one per batch
 //! and epoch, and keeps a student independent of the teacher's weights
-//! (only of its outputs).
+//! (only of its outputs). `[distill] source = "online"` runs the teacher on
+//! every augmented batch instead (exact targets); FitNets and attention
+//! transfer read the teacher's feature maps, so they always do
+//! ([`objective`]). A FitNets student also writes
+//! `hint_regressor.safetensors` (its regressor, trained with it);
+//! `model.safetensors` holds the student alone.
 
 pub mod augment;
 pub mod class_weight;
 pub mod distill;
 pub mod fit;
 pub mod losses;
+pub mod objective;
 pub mod schedule;
 pub mod select;
 
@@ -28,14 +34,21 @@ use std::path::Path;
 use engine::exec::{StageContext, StageFailure, StageReport};
 use serde_json::json;
 use study::contract::artifacts::train::{self, Throughput, Train};
-use study::kd::params::{DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams};
+use study::kd::params::{
+    DistillParams, DistillSource, MethodParams, ModelParams, StudentParams, TeacherParams,
+    TrainParams,
+};
 use tch::{nn, Tensor};
 
 use crate::data::PreparedData;
 use crate::device::{device_name, resolve_device, seed_everything};
 use crate::error::{write_artifact, write_json, Result, StagesError};
-use crate::models::{build_model, load_pretrained, param_count, save_weights, ModelInfo};
-use fit::{fit, predict_logits, Distill, FitResult};
+use crate::models::{
+    build_model, load_model, load_pretrained, param_count, save_weights_where, Classifier,
+    ModelInfo,
+};
+use fit::{fit, predict_logits, Distill, FitResult, Teacher};
+use objective::{hint_regressor, HINT_PATH};
 
 /// The `teacher` stage.
 pub fn run_teacher(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
@@ -64,15 +77,25 @@ pub fn run_teacher(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> 
 }
 
 /// The `student` stage: distilled (`distill = Some`, reads the `teacher`
-/// upstream's `logits.safetensors`) or the alpha = 0 control.
+/// upstream: its `logits.safetensors`, or the model itself when the teacher
+/// runs online) or the alpha = 0 control.
 pub fn run_student(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> {
     let p: StudentParams = ctx.params()?;
     let data = PreparedData::load(ctx.upstream_dir("data")?)?;
-    let teacher_logits = match &p.distill {
-        Some(_) => Some(read_teacher_train_logits(ctx.upstream_dir("teacher")?)?),
+    let teacher = match &p.distill {
         None => None,
+        Some(d) if online(d) => {
+            let device = resolve_device(&p.train.device)?;
+            Some(TeacherData::Online(load_model(
+                ctx.upstream_dir("teacher")?,
+                device,
+            )?))
+        }
+        Some(_) => Some(TeacherData::Cached(read_teacher_train_logits(
+            ctx.upstream_dir("teacher")?,
+        )?)),
     };
-    let distill = match (&p.distill, &teacher_logits) {
+    let distill = match (&p.distill, &teacher) {
         (Some(d), Some(t)) => Some((d.clone(), t)),
         _ => None,
     };
@@ -88,6 +111,19 @@ pub fn run_student(ctx: &StageContext<'_>) -> Result<StageReport, StageFailure> 
         progress: ctx.progress,
     })?;
     Ok(out)
+}
+
+/// Whether a student runs its teacher on every batch: asked for, or needed
+/// by a method that reads the teacher's feature maps.
+fn online(d: &DistillParams) -> bool {
+    d.source == DistillSource::Online || d.method.method().needs_features()
+}
+
+/// A distilled student's teacher: its cached train-split logits, or the
+/// trained model (frozen) to run online.
+pub enum TeacherData {
+    Cached(Tensor),
+    Online(Box<dyn Classifier>),
 }
 
 /// Teacher logits of the training split from a teacher artifact.
@@ -107,8 +143,8 @@ pub struct TrainJob<'a> {
     pub data: &'a PreparedData,
     pub model: &'a ModelParams,
     pub train: &'a TrainParams,
-    /// Distillation settings and the teacher's train-split logits.
-    pub distill: Option<(DistillParams, &'a Tensor)>,
+    /// Distillation settings and the teacher.
+    pub distill: Option<(DistillParams, &'a TeacherData)>,
     /// Pretrained weights file to start from.
     pub pretrained: Option<&'a Path>,
     pub out_dir: &'a Path,
@@ -136,9 +172,22 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
         None => None,
     };
     let model = built.model;
+    // The student's own size: counted before a FitNets regressor joins `vs`.
+    let params_count = param_count(&vs);
+    let regressor = match &job.distill {
+        Some((p, TeacherData::Online(t))) if !data.train.is_empty() => {
+            let sample = data.train.x.narrow(0, 0, 1).to_device(device);
+            hint_regressor(&vs, model.as_ref(), t.as_ref(), &sample, p)?
+        }
+        _ => None,
+    };
     let distill = job.distill.as_ref().map(|(p, t)| Distill {
-        teacher_train_logits: t,
         params: p.clone(),
+        teacher: match t {
+            TeacherData::Cached(logits) => Teacher::Cached(logits),
+            TeacherData::Online(m) => Teacher::Online(m.as_ref()),
+        },
+        regressor: regressor.as_ref(),
     });
     let res: FitResult = fit(
         model.as_ref(),
@@ -151,7 +200,15 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
     )?;
 
     let out = job.out_dir;
-    save_weights(&vs, &out.join("model.safetensors"))?;
+    let hint = format!("{HINT_PATH}.");
+    save_weights_where(&vs, &out.join("model.safetensors"), |n| {
+        !n.starts_with(&hint)
+    })?;
+    if regressor.is_some() {
+        save_weights_where(&vs, &out.join("hint_regressor.safetensors"), |n| {
+            n.starts_with(&hint)
+        })?;
+    }
     let info = ModelInfo {
         arch: job.model.arch,
         depth: job.model.depth,
@@ -161,7 +218,7 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
         num_classes: data.num_classes(),
         channels: data.channels,
         image_size: data.image_size,
-        params: param_count(&vs),
+        params: params_count,
         macs: built.macs,
         classes: data.classes.clone(),
     };
@@ -171,9 +228,11 @@ pub fn train_model(job: &TrainJob<'_>) -> Result<StageReport> {
     let distilled = job.distill.as_ref().map(|(p, _)| train::Distill {
         alpha: p.alpha,
         temperature: p.temperature,
+        method: (p.method != MethodParams::Hinton).then(|| p.method.method().name().to_owned()),
     });
-    let distill_source = match distilled {
-        Some(_) => train::DISTILL_SOURCE_CACHED,
+    let distill_source = match &job.distill {
+        Some((_, TeacherData::Cached(_))) => train::DISTILL_SOURCE_CACHED,
+        Some((_, TeacherData::Online(_))) => train::DISTILL_SOURCE_ONLINE,
         None => train::DISTILL_SOURCE_NONE,
     };
     write_artifact(

@@ -16,7 +16,10 @@ pub enum Kind {
     Prepare,
     /// `stages/src/train/` + `stages/src/models/`: teacher training.
     Teacher,
-    /// `stages/src/train/` (incl. `distill.rs`) + `stages/src/models/`.
+    /// `stages/src/train/` (incl. `distill.rs`, `objective.rs`, `losses/`) +
+    /// `stages/src/models/`. Still 2 after the method axis: a Hinton student
+    /// (and the control) computes the same bytes as before, and every other
+    /// method is a new params value, so a new fingerprint anyway.
     Student,
     /// `stages/src/eval/`.
     Evaluate,

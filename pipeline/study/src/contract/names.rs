@@ -25,12 +25,15 @@ pub fn teacher(dataset: &str, seed: u64) -> String {
     format!("teacher/{dataset}/s{seed}")
 }
 
-/// `student/<ds>/s<seed>/d<k>-T<t>-a<a>`, or `…/d<k>-control` without
-/// distillation (alpha = 0).
-pub fn student(dataset: &str, seed: u64, depth: u32, distill: Option<(f64, f64)>) -> String {
+/// `student/<ds>/s<seed>/d<k>-T<t>-a<a>` (Hinton), `…/d<k>-<method>-T<t>-a<a>`
+/// (every other method, e.g. `d2-fitnets-T4-a0.5`), or `…/d<k>-control`
+/// without distillation (alpha = 0). `distill`: (method name, T, alpha);
+/// Hinton's names are the ones published before the method axis.
+pub fn student(dataset: &str, seed: u64, depth: u32, distill: Option<(&str, f64, f64)>) -> String {
     match distill {
         None => format!("student/{dataset}/s{seed}/d{depth}-control"),
-        Some((t, a)) => format!("student/{dataset}/s{seed}/d{depth}-T{t}-a{a}"),
+        Some(("hinton", t, a)) => format!("student/{dataset}/s{seed}/d{depth}-T{t}-a{a}"),
+        Some((m, t, a)) => format!("student/{dataset}/s{seed}/d{depth}-{m}-T{t}-a{a}"),
     }
 }
 
@@ -94,12 +97,20 @@ mod tests {
             "student/brain-mri/s2/d3-control"
         );
         assert_eq!(
-            student("brain-mri", 0, 1, Some((4.0, 0.5))),
+            student("brain-mri", 0, 1, Some(("hinton", 4.0, 0.5))),
             "student/brain-mri/s0/d1-T4-a0.5"
         );
         assert_eq!(
-            student("d", 0, 1, Some((2.5, 0.9))),
+            student("d", 0, 1, Some(("hinton", 2.5, 0.9))),
             "student/d/s0/d1-T2.5-a0.9"
+        );
+        assert_eq!(
+            student("d", 0, 2, Some(("fitnets", 4.0, 0.5))),
+            "student/d/s0/d2-fitnets-T4-a0.5"
+        );
+        assert_eq!(
+            student("d", 1, 3, Some(("dkd", 4.0, 1.0))),
+            "student/d/s1/d3-dkd-T4-a1"
         );
         assert_eq!(evaluate("teacher/d/s0"), "evaluate/teacher/d/s0");
         assert_eq!(explain("teacher/d/s0"), "explain/teacher/d/s0");

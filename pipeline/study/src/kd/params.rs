@@ -189,13 +189,49 @@ pub struct TeacherParams {
     pub train: TrainParams,
 }
 
-/// Hinton distillation settings; absent for the no-distillation control.
+/// Distillation settings; absent for the no-distillation control.
+///
+/// `method` and `source` are serialized only when they differ from Hinton
+/// with cached logits, so the params (and fingerprints) of every Hinton
+/// student stay those published before the method axis existed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistillParams {
     pub temperature: f64,
-    /// Weight of the soft (KL) term; `1 - alpha` weighs the hard-label CE.
+    /// Weight of the soft (KL, or DKD) term; `1 - alpha` weighs the
+    /// hard-label CE.
     pub alpha: f64,
+    /// The method and its own parameters (default Hinton).
+    #[serde(default = "hinton", skip_serializing_if = "is_hinton")]
+    pub method: MethodParams,
+    /// Where the teacher's targets come from (default cached logits).
+    #[serde(default = "cached", skip_serializing_if = "is_cached")]
+    pub source: DistillSource,
+}
+
+impl DistillParams {
+    /// Hinton KD from cached logits (the only kind before `method`).
+    pub fn hinton(temperature: f64, alpha: f64) -> DistillParams {
+        DistillParams {
+            temperature,
+            alpha,
+            method: MethodParams::Hinton,
+            source: DistillSource::Cached,
+        }
+    }
+}
+
+fn hinton() -> MethodParams {
+    MethodParams::Hinton
+}
+fn is_hinton(m: &MethodParams) -> bool {
+    *m == MethodParams::Hinton
+}
+fn cached() -> DistillSource {
+    DistillSource::Cached
+}
+fn is_cached(s: &DistillSource) -> bool {
+    *s == DistillSource::Cached
 }
 
 /// Distillation method of a student: the `[sweep] method` axis.

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use crate::contract::CpuIsa;
 
 use super::params::{
-    ClassWeight, DatasetFormat, DatasetParams, ExplainMethod, ModelParams, Schedule, Select,
+    ClassWeight, DatasetFormat, DatasetParams, DistillMethod, DistillSource, DkdParams,
+    ExplainMethod, ModelParams, Schedule, Select,
 };
 
 /// The KD study of an experiment (`kind = "kd"`).
@@ -18,6 +19,8 @@ pub struct KdStudy {
     /// The student template; `model.depth` is unused (the sweep sets it).
     pub student: ModelConfig,
     pub sweep: Sweep,
+    /// `[distill]`: the source and each method's parameters.
+    pub distill: DistillConfig,
     pub evaluate: EvaluateConfig,
     pub explain: ExplainConfig,
     pub device: Device,
@@ -81,6 +84,24 @@ pub struct Sweep {
     pub temperature: Vec<f64>,
     /// May hold 0.0; the control is trained either way.
     pub alpha: Vec<f64>,
+    /// Distillation methods, default `[Hinton]`.
+    pub method: Vec<DistillMethod>,
+}
+
+/// `[distill]`, validated. Blocks are 1-based CNN blocks, paired with the
+/// teacher's block of the same index (the same resolution).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistillConfig {
+    /// Of `hinton` and `dkd` students (`fitnets` / `at` always run online).
+    pub source: DistillSource,
+    /// FitNets: the block (`None` = each student's last) and hint weight.
+    pub fitnets_block: Option<u32>,
+    pub hint_weight: f64,
+    /// Attention transfer: the blocks (`None` = all of each student), p, β.
+    pub at_blocks: Option<Vec<u32>>,
+    pub at_p: f64,
+    pub at_beta: f64,
+    pub dkd: DkdParams,
 }
 
 #[derive(Debug, Clone, PartialEq)]

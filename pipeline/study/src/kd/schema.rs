@@ -11,6 +11,7 @@
 use serde::Deserialize;
 
 pub use super::schema_compare::CompareTable;
+pub use super::schema_distill::{AtTable, DistillTable, DkdTable, FitnetsTable};
 use crate::experiment::schema::{default_from_empty_table, default_seeds, ExecutorTable};
 
 /// A knowledge-distillation study (`kind = "kd"`, the default): datasets ×
@@ -43,6 +44,10 @@ pub struct KdFile {
     /// The student sweep.
     #[serde(default)]
     pub sweep: SweepTable,
+    /// Where distilled students' teacher targets come from, and each
+    /// method's parameters ([`DistillTable`]).
+    #[serde(default)]
+    pub distill: DistillTable,
     /// Test-set evaluation of every model.
     #[serde(default)]
     pub evaluate: EvaluateTable,
@@ -282,6 +287,13 @@ pub struct SweepTable {
     /// the hard-label cross-entropy. Default `[0.0, 0.5]`.
     #[serde(default = "d_sweep_alpha")]
     pub alpha: Vec<f64>,
+    /// Distillation methods of the students with alpha > 0: `"hinton"`
+    /// (soft-logit KD), `"fitnets"` (plus a hint on one block),
+    /// `"at"` (plus attention transfer), `"dkd"` (decoupled KD instead of
+    /// the KL); parameters in `[distill.<method>]`. Default `["hinton"]`.
+    /// The control is shared by every method.
+    #[serde(default = "d_sweep_method")]
+    pub method: Vec<String>,
 }
 
 /// `[evaluate]`: test-set metrics and inference latency.
@@ -466,6 +478,9 @@ fn d_sweep_temperature() -> Vec<f64> {
 }
 fn d_sweep_alpha() -> Vec<f64> {
     vec![0.0, 0.5]
+}
+fn d_sweep_method() -> Vec<String> {
+    vec!["hinton".into()]
 }
 fn d_latency_warmup() -> i64 {
     5

@@ -10,6 +10,7 @@ use super::resolved::*;
 use super::schema::*;
 use super::validate_compare::compare;
 use super::validate_dataset::dataset;
+use super::validate_distill::{distill, methods};
 use crate::contract::CpuIsa;
 use crate::experiment::check::Checker;
 use crate::experiment::locate::{Doc, KeyPath};
@@ -110,6 +111,7 @@ pub(crate) fn validate_kd(
     }
 
     let sweep = sweep(&mut c, &f.sweep);
+    let distill = distill(&mut c, &f.distill, &sweep.method, &sweep.depth, &teacher);
 
     let ev = root.key("evaluate");
     let evaluate = EvaluateConfig {
@@ -154,6 +156,7 @@ pub(crate) fn validate_kd(
             teacher,
             student,
             sweep,
+            distill,
             evaluate,
             explain,
             device,
@@ -334,6 +337,7 @@ fn sweep(c: &mut Checker<'_>, s: &SweepTable) -> Sweep {
         depth,
         temperature: floats("temperature", &s.temperature, |t| t > 0.0, "greater than 0"),
         alpha: floats("alpha", &s.alpha, |a| (0.0..=1.0).contains(&a), "in [0, 1]"),
+        method: methods(c, &s.method),
     }
 }
 

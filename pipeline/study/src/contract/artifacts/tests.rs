@@ -114,6 +114,7 @@ fn cases_absent_from_the_real_files_match_the_old_value_form() {
         device: "cuda".into(),
         distill: Some(Distill {
             alpha: 0.9,
+            method: None,
             temperature: 4.0,
         }),
         distill_source: DISTILL_SOURCE_CACHED.into(),

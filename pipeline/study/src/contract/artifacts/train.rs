@@ -8,6 +8,9 @@ use super::{nullable, ArtifactFile};
 
 /// [`Train::distill_source`] of a distilled student.
 pub const DISTILL_SOURCE_CACHED: &str = "cached teacher logits of the un-augmented training images";
+/// [`Train::distill_source`] of a student whose teacher ran online.
+pub const DISTILL_SOURCE_ONLINE: &str =
+    "online teacher on every (augmented) training batch, eval mode, no gradient";
 /// [`Train::distill_source`] without distillation.
 pub const DISTILL_SOURCE_NONE: &str = "none";
 
@@ -56,6 +59,10 @@ impl ArtifactFile for Train {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Distill {
     pub alpha: f64,
+    /// `fitnets`, `at` or `dkd`; absent for Hinton (the files written
+    /// before the method axis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
     pub temperature: f64,
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Stage names, kinds and upstream roles (per dataset `ds` and seed `s`):
 //! `prepare/<ds>` {} ([`datasets`]); `teacher/<ds>/s<s>` {data};
-//! `student/<ds>/s<s>/d<k>-T<t>-a<a>` {data, teacher};
+//! `student/<ds>/s<s>/d<k>-T<t>-a<a>` {data, teacher} (Hinton; every other
+//! method `…/d<k>-<method>-T<t>-a<a>`, its parameters from [`methods`]);
 //! `student/<ds>/s<s>/d<k>-control` {data} (alpha = 0: no temperature, no
 //! teacher, so one per depth and seed) ([`models`]); then for every model
 //! stage `m`: `evaluate/<m>` {data, model} and `explain/<m>` {data, model}
@@ -14,6 +15,7 @@
 mod datasets;
 mod downstream;
 mod grid;
+mod methods;
 mod models;
 
 pub(crate) use grid::expand_kd;

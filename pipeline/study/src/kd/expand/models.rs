@@ -1,6 +1,6 @@
 //! The model stages of the KD study: per seed its teacher and its students
-//! (the no-distillation control first, then every temperature × nonzero
-//! alpha per depth), each with optional initial weights as an input.
+//! (the no-distillation control first, then every method × temperature ×
+//! nonzero alpha per depth), each with optional initial weights as an input.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::downstream::{add_model, Downstream, NewModel, Timed};
+use super::methods::distill_params;
 use crate::contract::{names, Kind};
 use crate::experiment::{ExpandContext, ExperimentError};
-use crate::index::{ModelRole, StudyIndex};
+use crate::index::{Distilled, ModelRole, StudyIndex};
 use crate::kd::inputs::absolute;
 use crate::kd::params::{DistillParams, ModelParams, StudentParams, TeacherParams, TrainParams};
 use crate::kd::resolved::{DatasetConfig, KdStudy, ModelConfig, TrainConfig};
@@ -94,7 +95,7 @@ pub(super) fn weights(
 }
 
 /// The teacher of one seed, its students (control first, then every
-/// temperature × nonzero alpha per depth), and their downstream stages.
+/// method × temperature × nonzero alpha per depth), and their downstream stages.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn expand_seed(
     m: &Models<'_>,
@@ -152,15 +153,20 @@ pub(super) fn expand_seed(
         let mut model = m.with_weights(&kd.student.model, false);
         model.depth = depth;
         let mut student = |distill: Option<DistillParams>| {
+            let point = distill.as_ref().map(|d| Distilled {
+                method: d.method.method(),
+                temperature: d.temperature,
+                alpha: d.alpha,
+            });
             let name = names::student(
                 dsn,
                 seed,
                 depth,
-                distill.as_ref().map(|d| (d.temperature, d.alpha)),
+                point.map(|p| (p.method.name(), p.temperature, p.alpha)),
             );
             let role = ModelRole::Student {
                 depth,
-                distill: distill.as_ref().map(|d| (d.temperature, d.alpha)),
+                distill: point,
             };
             let with_teacher = distill.is_some();
             let params = to_params(&StudentParams {
@@ -194,9 +200,18 @@ pub(super) fn expand_seed(
             );
         };
         student(None);
-        for &temperature in &kd.sweep.temperature {
-            for &alpha in kd.sweep.alpha.iter().filter(|&&a| a != 0.0) {
-                student(Some(DistillParams { temperature, alpha }));
+        for &method in &kd.sweep.method {
+            for &temperature in &kd.sweep.temperature {
+                for &alpha in kd.sweep.alpha.iter().filter(|&&a| a != 0.0) {
+                    student(Some(distill_params(
+                        &kd.distill,
+                        method,
+                        depth,
+                        &kd.teacher.model,
+                        temperature,
+                        alpha,
+                    )));
+                }
             }
         }
     }
