@@ -122,8 +122,8 @@ fn headline_title(t: &Tables, format: Format) -> String {
     section(
         format,
         &format!(
-            "Headline: per depth the control and the student whose (T, alpha) has the best \
-             mean {} over seeds (selected = true); test scores with {}% bootstrap intervals \
+            "Headline: per depth the control and, per distillation method, the student whose \
+             (T, alpha) has the best mean {} over seeds (selected = true); test scores with {}% bootstrap intervals \
              over test images × seeds ({} resamples). Majority class predicts {}.",
             t.options.select_on.name(),
             confidence_pct(t),

@@ -162,6 +162,10 @@ pub fn f1_vs_depth(
     let depth = floats(&of_ds, "depth")?;
     let temp = floats(&of_ds, "temperature")?;
     let alpha = floats(&of_ds, "alpha")?;
+    let method = match of_ds.column("method") {
+        Ok(_) => strs(&of_ds, "method")?,
+        Err(_) => vec![None; of_ds.height()],
+    };
     let mean = floats(&of_ds, "macro_f1_mean")?;
     let std = floats(&of_ds, "macro_f1_std")?;
     let mut lines: Vec<Line> = Vec::new();
@@ -177,8 +181,13 @@ pub fn f1_vs_depth(
         let label = if model == CONTROL_LABEL {
             "control (no distillation, α=0)".to_owned()
         } else {
+            // Hinton's method unnamed, as in the stage names.
+            let m = match method[i].as_deref() {
+                None | Some("hinton") => String::new(),
+                Some(m) => format!("{m}, "),
+            };
             format!(
-                "T={}, α={}",
+                "{m}T={}, α={}",
                 temp[i].unwrap_or(f64::NAN),
                 alpha[i].unwrap_or(f64::NAN)
             )

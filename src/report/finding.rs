@@ -28,6 +28,8 @@ pub(crate) struct Row {
     pub config: String,
     /// `None` for the teacher; else (depth, temperature, alpha).
     pub student: Option<(i64, f64, f64)>,
+    /// The distillation method (`[sweep] method`); `None` for the teacher.
+    pub method: Option<String>,
     pub n_seeds: Option<f64>,
     /// Seeds on which the model predicts a single class for every image.
     pub n_collapsed: Option<f64>,
@@ -55,11 +57,25 @@ impl Row {
         }
     }
 
-    /// `teacher`, `depth-1 student (T=4, α=0.5)`.
+    /// `teacher`, `depth-1 student (T=4, α=0.5)`, `depth-1 fitnets student
+    /// (T=4, α=0.5)` (the method named unless it is Hinton's).
     pub(crate) fn label(&self) -> String {
         match self.student {
             None => "teacher".to_owned(),
-            Some((d, t, a)) => format!("depth-{d} student (T={}, α={})", plain(t), plain(a)),
+            Some((d, t, a)) => format!(
+                "depth-{d} {}student (T={}, α={})",
+                self.method_prefix(),
+                plain(t),
+                plain(a)
+            ),
+        }
+    }
+
+    /// `"fitnets "`, or nothing for Hinton's method (and unknown ones).
+    pub(crate) fn method_prefix(&self) -> String {
+        match self.method.as_deref() {
+            None | Some("hinton") => String::new(),
+            Some(m) => format!("{m} "),
         }
     }
 }
@@ -70,9 +86,11 @@ fn paired(
     cmp: &DataFrame,
     dataset: &str,
     depth: i64,
+    method: Option<&str>,
     versus: &str,
 ) -> PolarsResult<Option<Paired>> {
     let ds = strs(cmp, "dataset")?;
+    let methods = strs(cmp, "method")?;
     let depths = floats(cmp, "depth")?;
     let vs = strs(cmp, "versus")?;
     let selected = bools(cmp, "selected")?;
@@ -87,6 +105,7 @@ fn paired(
             selected[i]
                 && ds[i].as_deref() == Some(dataset)
                 && depths[i] == Some(depth as f64)
+                && (method.is_none() || methods[i].as_deref() == method)
                 && vs[i].as_deref() == Some(versus)
         })
         .map(|i| Paired {
@@ -107,6 +126,7 @@ pub(crate) fn rows(t: &Tables) -> PolarsResult<Vec<Row>> {
     let depth = floats(s, "depth")?;
     let temp = floats(s, "temperature")?;
     let alpha = floats(s, "alpha")?;
+    let methods = strs(s, "method")?;
     let n_seeds = floats(s, "n_seeds")?;
     let n_collapsed = floats(s, "n_collapsed")?;
     let col3 = |m: &str| -> PolarsResult<[Vec<Option<f64>>; 3]> {
@@ -133,16 +153,18 @@ pub(crate) fn rows(t: &Tables) -> PolarsResult<Vec<Row>> {
             (false, Some(d), Some(t), Some(a)) => Some((d as i64, t, a)),
             _ => None,
         };
+        let method = methods[i].clone().filter(|_| !teacher);
         let (vs_teacher, vs_control) = match student {
             Some((d, _, _)) => (
-                paired(&t.comparisons, &dataset, d, "teacher")?,
-                paired(&t.comparisons, &dataset, d, "control")?,
+                paired(&t.comparisons, &dataset, d, method.as_deref(), "teacher")?,
+                paired(&t.comparisons, &dataset, d, method.as_deref(), "control")?,
             ),
             None => (None, None),
         };
         out.push(Row {
             config: configs[i].clone().unwrap_or_default(),
             student,
+            method,
             n_seeds: n_seeds[i],
             n_collapsed: n_collapsed[i],
             accuracy: [acc[0][i], acc[1][i], acc[2][i]],

@@ -27,7 +27,7 @@ fn points(rows: &[Row]) -> Vec<FindingPoint> {
                 dataset: r.dataset.clone(),
                 label: match r.student {
                     None => "teacher".to_owned(),
-                    Some((d, _, _)) => format!("d{d}"),
+                    Some((d, _, _)) => format!("d{d} {}", r.method_prefix()).trim_end().to_owned(),
                 },
                 teacher: r.student.is_none(),
                 time_s: r.gradcam_s.filter(|t| *t > 0.0)?,

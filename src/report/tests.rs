@@ -263,6 +263,7 @@ fn report_sentence_says_the_verdict_and_flags_a_one_class_model() {
         dataset: "d".into(),
         config: String::new(),
         student,
+        method: None,
         n_seeds: Some(1.0),
         n_collapsed: Some(collapsed),
         accuracy: [Some(0.6), Some(0.5), Some(0.7)],
