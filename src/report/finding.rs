@@ -71,10 +71,14 @@ impl Row {
         }
     }
 
-    /// `"fitnets "`, or nothing for Hinton's method (and unknown ones).
+    /// `"FitNets "`, `"AT "`, `"DKD "`, or nothing for Hinton's method (the
+    /// default, unnamed as in the stage names).
     pub(crate) fn method_prefix(&self) -> String {
         match self.method.as_deref() {
             None | Some("hinton") => String::new(),
+            Some("fitnets") => "FitNets ".to_owned(),
+            Some("at") => "AT ".to_owned(),
+            Some("dkd") => "DKD ".to_owned(),
             Some(m) => format!("{m} "),
         }
     }

@@ -300,3 +300,32 @@ fn report_sentence_says_the_verdict_and_flags_a_one_class_model() {
          difference 0.000 [-0.010, 0.010]), at 0.500× the teacher's Grad-CAM time."
     );
 }
+
+#[test]
+fn report_label_names_a_method_other_than_hintons() {
+    use super::finding::Row;
+    let row = |method: Option<&str>| Row {
+        dataset: "d".into(),
+        config: String::new(),
+        student: Some((4, 4.0, 0.5)),
+        method: method.map(str::to_owned),
+        n_seeds: Some(1.0),
+        n_collapsed: Some(0.0),
+        accuracy: [None; 3],
+        macro_f1: [None; 3],
+        gradcam_s: None,
+        ratio_gradcam: None,
+        ratio_eg: None,
+        pearson: None,
+        iou: None,
+        vs_teacher: None,
+        vs_control: None,
+    };
+    assert_eq!(row(Some("hinton")).label(), "depth-4 student (T=4, α=0.5)");
+    assert_eq!(row(None).label(), "depth-4 student (T=4, α=0.5)");
+    assert_eq!(
+        row(Some("fitnets")).label(),
+        "depth-4 FitNets student (T=4, α=0.5)"
+    );
+    assert_eq!(row(Some("at")).label(), "depth-4 AT student (T=4, α=0.5)");
+}
