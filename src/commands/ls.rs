@@ -4,9 +4,9 @@
 //! artifact's folder.
 
 use std::fmt::Write;
-use std::path::Path;
 
 use engine::plan::{glob_match, plan};
+use engine::store::tree_bytes;
 
 use crate::cli::{GlobalArgs, LsArgs};
 use crate::exit::{self, CmdResult, Failure};
@@ -37,7 +37,7 @@ pub fn ls(args: LsArgs, global: &GlobalArgs) -> CmdResult {
         let (state, size, path) = if s.will_run() {
             ("will run", "-".to_owned(), "-".to_owned())
         } else {
-            let bytes = dir_size(&dir);
+            let bytes = tree_bytes(&dir);
             total += bytes;
             ("cached", human_bytes(bytes), dir.display().to_string())
         };
@@ -56,21 +56,6 @@ pub fn ls(args: LsArgs, global: &GlobalArgs) -> CmdResult {
     );
     print!("{out}");
     Ok(exit::OK)
-}
-
-/// Bytes of the regular files under `dir` (0 when it does not exist).
-pub(crate) fn dir_size(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_size(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
-            _ => 0,
-        })
-        .sum()
 }
 
 /// `1.5 MiB`-style sizes (binary units, one decimal).

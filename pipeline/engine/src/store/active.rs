@@ -12,11 +12,12 @@
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::{Error, IoContext, Result};
 use crate::fingerprint::Fingerprint;
 
+use super::lock::open as open_lock_file;
 use super::Store;
 
 /// A registered run; deregistered (file removed, lock released) on drop.
@@ -44,16 +45,6 @@ pub(super) struct GcLock {
     _file: File,
 }
 
-fn open_rw(path: &Path) -> Result<File> {
-    File::options()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .ctx("open lock file", path)
-}
-
 impl Store {
     fn active_dir(&self) -> PathBuf {
         self.root().join("active")
@@ -61,7 +52,7 @@ impl Store {
 
     pub(super) fn gc_lock(&self, exclusive: bool) -> Result<GcLock> {
         let path = self.root().join("locks").join("gc.lock");
-        let file = open_rw(&path)?;
+        let file = open_lock_file(&path)?;
         if exclusive {
             fs4::FileExt::lock(&file).ctx("lock", &path)?;
         } else {
@@ -77,7 +68,7 @@ impl Store {
         std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
         let _shared = self.gc_lock(false)?;
         let path = dir.join(format!("{run_id}.json"));
-        let mut file = open_rw(&path)?;
+        let mut file = open_lock_file(&path)?;
         fs4::FileExt::lock(&file).ctx("lock", &path)?;
         let fps: Vec<&str> = fingerprints.iter().map(Fingerprint::as_str).collect();
         let bytes = serde_json::to_vec(&serde_json::json!({

@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::error::{IoContext, Result};
+use crate::error::Result;
 use crate::fingerprint::Fingerprint;
 
 use super::fsck::{alive, entries, remove};
@@ -171,17 +171,7 @@ pub fn gc(store: &Store, planned: &BTreeSet<Fingerprint>, opts: &GcOptions) -> R
             report.in_use.push(item);
             continue;
         };
-        if dir.is_dir() {
-            // One rename out of `objects/` first: a reader sees the object
-            // whole or not at all.
-            let aside = store.root().join("tmp").join(format!(
-                "{fp}.{}.{:08x}.old",
-                std::process::id(),
-                rand::random::<u32>()
-            ));
-            std::fs::rename(&dir, &aside).ctx("move aside", &dir)?;
-            remove(&aside)?;
-        }
+        store.remove_object(fp)?;
         for p in [&spec, &logs] {
             if p.exists() {
                 remove(p)?;

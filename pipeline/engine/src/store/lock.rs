@@ -20,7 +20,8 @@ impl StageLock {
     }
 }
 
-fn open(path: &Path) -> Result<File> {
+/// Opens (creating) the file at `path` for `flock`ing.
+pub(super) fn open(path: &Path) -> Result<File> {
     File::options()
         .create(true)
         .truncate(false)

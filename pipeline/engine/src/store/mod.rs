@@ -204,6 +204,13 @@ impl Store {
     /// lock: moved into `tmp/` with one rename, then deleted.
     pub fn unpublish(&self, fp: &Fingerprint) -> Result<()> {
         let _held = self.lock(fp)?;
+        self.remove_object(fp)
+    }
+
+    /// Removes the object of `fp` if there is one: moved out of `objects/`
+    /// into `tmp/` with one rename (a reader sees it whole or not at all),
+    /// then deleted. Call with the fingerprint's lock held.
+    pub(super) fn remove_object(&self, fp: &Fingerprint) -> Result<()> {
         let target = self.artifact_dir(fp);
         if !target.exists() {
             return Ok(());
